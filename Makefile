@@ -5,6 +5,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.cmr-installed
 PORT   ?= 8888
+# Jupyter refuses to run as root unless told; containers and CI often are root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test test-lib test-notebooks bench audio html e2e clean help
 
@@ -21,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks --port=$(PORT) 00_Index.ipynb
+	cd notebooks && ../$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) 00_Index.ipynb
 
 test: test-lib test-notebooks
 
