@@ -1,0 +1,1028 @@
+"""Audio matching: find every passage of a database that sounds like a query.
+
+This module is the code behind notebook 03 (``03_Audio_Matching.ipynb``).
+The query and all database recordings are turned into chroma-based features
+(CENS at a low feature rate, 1-10 frames per second); the query is then slid
+over the database and compared frame by frame, which gives a *matching
+curve*: one cost per database position, low where the database sounds like
+the query. Local minima of that curve are the matches.
+
+Pieces
+------
+:class:`Database`
+    Feature sequences of many recordings, concatenated into one ``(12, N)``
+    array, with the document boundaries, ids and optional metadata. Built
+    once (:func:`build_database`, with a progress bar), cached on disk under
+    :func:`cmr.paths.cache_dir`, saved and loaded as ``.npz``.
+:func:`diagonal_matching`
+    The query is compared along diagonals of the cost matrix (no warping),
+    for a set of tempo factors (multiple scaling of the query) and
+    optionally all 12 cyclic chroma shifts (transposition invariance); the
+    curve is the minimum over all of them. A blocked numba kernel, no cost
+    matrix is ever stored.
+:func:`dtw_matching`
+    Subsequence DTW per document: local tempo deviations are absorbed by
+    warping instead of by scaling the query.
+:func:`select_matches`
+    Iterative minimum picking with a neighbourhood exclusion and a threshold
+    or a maximum number of matches; each match is a :class:`Match`
+    ``(document, start s, end s, cost, ...)``.
+:func:`evaluate_matches`, :func:`precision_at_r`
+    Precision, recall and F-measure against ground-truth occurrences at a
+    time tolerance, and precision at R (R = number of true occurrences).
+
+Conventions
+-----------
+Feature sequences are ``(12, frames)`` float arrays with an explicit
+``feature_rate`` (frames per second). Every frame is normalised to unit
+Euclidean length (frames with almost no energy become the flat vector
+``1/sqrt(12)``), so the local cost ``1 - <q, d>`` is the cosine distance and
+lies in [0, 2] (in [0, 1] for non-negative features). The matching cost of a
+passage is the mean local cost along its alignment.
+
+Documents never merge: a match is always inside one document, the curve is
+``inf`` at positions from which the (scaled) query would run past the end of
+its document.
+
+A tempo factor ``r`` means the database passage is ``r`` times *longer*
+than the query (the database version is slower by that factor); the query is
+resampled to ``round(r * M)`` frames. A shift ``s`` means the database
+passage is the query transposed up by ``s`` semitones (the query's chroma
+rotated by ``s`` bins).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "DEFAULT_TEMPO_FACTORS",
+    "Database",
+    "Match",
+    "MatchingCurve",
+    "normalize_features",
+    "scale_tempo",
+    "build_database",
+    "diagonal_matching",
+    "dtw_matching",
+    "matching_curve",
+    "select_matches",
+    "match",
+    "evaluate_matches",
+    "precision_at_r",
+    "MatchEvaluation",
+]
+
+#: Tempo factors used by default: 0.66 ... 1.5, about 10 % apart, 1.0 included (9 values).
+DEFAULT_TEMPO_FACTORS = (0.66, 0.73, 0.81, 0.9, 1.0, 1.1, 1.22, 1.36, 1.5)
+
+_FLAT = np.float32(1.0 / np.sqrt(12.0))
+
+
+# ---------------------------------------------------------------------------
+# features
+# ---------------------------------------------------------------------------
+
+def _check_features(X, name: str, n_features: int | None = None, allow_empty: bool = False) -> np.ndarray:
+    if isinstance(X, (str, bytes, Path)) or X is None:
+        raise TypeError(f"{name}: expected a feature array of shape (features, frames), got {type(X).__name__}")
+    X = np.asarray(X)
+    if X.dtype == object or not np.issubdtype(X.dtype, np.number):
+        raise TypeError(f"{name}: expected a numeric feature array, got dtype {X.dtype}")
+    if X.ndim != 2:
+        raise ValueError(f"{name}: expected shape (features, frames), got shape {X.shape}")
+    if n_features is not None and X.shape[0] != n_features:
+        raise ValueError(f"{name}: expected {n_features} feature rows (like the database), got shape {X.shape}")
+    if X.shape[1] == 0 and not allow_empty:
+        raise ValueError(f"{name}: expected at least one frame, got shape {X.shape}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{name}: contains NaN or inf values")
+    return X
+
+
+def normalize_features(X, threshold: float = 1e-4) -> np.ndarray:
+    """Normalise every frame to unit Euclidean length.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (K, N)
+        Feature sequence (e.g. chroma or CENS).
+    threshold : float
+        Frames whose norm is below ``threshold`` (silence) are replaced by the
+        flat unit vector ``1/sqrt(K)`` instead of being divided by ~0.
+
+    Returns
+    -------
+    np.ndarray, shape (K, N), float32, C-contiguous
+    """
+    X = _check_features(X, "X", allow_empty=True).astype(np.float32)
+    if X.shape[1] == 0:
+        return np.ascontiguousarray(X)
+    norms = np.sqrt(np.sum(X.astype(np.float64) ** 2, axis=0))
+    out = np.empty_like(X)
+    ok = norms >= threshold
+    out[:, ok] = X[:, ok] / norms[ok].astype(np.float32)
+    out[:, ~ok] = np.float32(1.0 / np.sqrt(X.shape[0]))
+    return np.ascontiguousarray(out)
+
+
+def scale_tempo(X, factor: float) -> np.ndarray:
+    """Resample a feature sequence in time to ``round(factor * N)`` frames.
+
+    Linear interpolation between neighbouring frames (the first and last
+    frames are kept), followed by renormalisation.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (K, N)
+    factor : float > 0
+        Length ratio new/old; ``factor = 1.5`` simulates a performance that
+        is 1.5 times slower.
+
+    Returns
+    -------
+    np.ndarray, shape (K, max(1, round(factor * N))), float32
+    """
+    X = _check_features(X, "X")
+    factor = float(factor)
+    if not np.isfinite(factor) or factor <= 0:
+        raise ValueError(f"factor: expected a positive tempo factor, got {factor}")
+    n = X.shape[1]
+    n_new = max(1, int(round(factor * n)))
+    if n == 1 or n_new == n:
+        out = np.repeat(X[:, :1], n_new, axis=1) if n == 1 else X
+        return normalize_features(out)
+    pos = np.linspace(0.0, n - 1.0, n_new)
+    left = np.floor(pos).astype(np.int64)
+    left = np.minimum(left, n - 2)
+    frac = (pos - left).astype(np.float32)
+    Xf = X.astype(np.float32)
+    out = Xf[:, left] * (1.0 - frac) + Xf[:, left + 1] * frac
+    return normalize_features(out)
+
+
+# ---------------------------------------------------------------------------
+# the database
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Database:
+    """Features of many recordings in one array, with document boundaries.
+
+    Attributes
+    ----------
+    features : np.ndarray, shape (K, N), float32
+        All documents' (normalised) features, concatenated in time.
+    feature_rate : float
+        Frames per second.
+    doc_ids : list of str
+        One id per document.
+    offsets : np.ndarray, shape (n_docs + 1,), int64
+        Document ``d`` occupies frames ``offsets[d]:offsets[d + 1]``.
+    meta : list of dict
+        Optional per-document metadata (piece, version, audio file, ...);
+        JSON-serialisable.
+    """
+
+    features: np.ndarray
+    feature_rate: float
+    doc_ids: list
+    offsets: np.ndarray
+    meta: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.features = np.ascontiguousarray(self.features, dtype=np.float32)
+        self.offsets = np.asarray(self.offsets, dtype=np.int64)
+        self.doc_ids = [str(d) for d in self.doc_ids]
+        if not self.meta:
+            self.meta = [{} for _ in self.doc_ids]
+        if self.features.ndim != 2:
+            raise ValueError(f"features: expected shape (K, N), got {self.features.shape}")
+        if len(self.offsets) != len(self.doc_ids) + 1 or self.offsets[0] != 0 \
+                or self.offsets[-1] != self.features.shape[1] or np.any(np.diff(self.offsets) < 0):
+            raise ValueError(f"offsets: expected {len(self.doc_ids) + 1} non-decreasing frame offsets from 0 "
+                             f"to {self.features.shape[1]}, got {self.offsets.tolist()[:10]}...")
+        if len(self.meta) != len(self.doc_ids):
+            raise ValueError(f"meta: expected {len(self.doc_ids)} entries, got {len(self.meta)}")
+        fr = float(self.feature_rate)
+        if not np.isfinite(fr) or fr <= 0:
+            raise ValueError(f"feature_rate: expected a positive number of frames per second, got {self.feature_rate}")
+        self.feature_rate = fr
+        self._remaining = None
+
+    # -- construction -----------------------------------------------------
+    @classmethod
+    def from_features(cls, features: Sequence[np.ndarray], feature_rate: float,
+                      doc_ids: Sequence | None = None, meta: Sequence[dict] | None = None,
+                      normalize: bool = True) -> "Database":
+        """Database from a list of ``(K, N_d)`` feature sequences (one per document).
+
+        An empty list gives an empty database (matching it returns no matches).
+        """
+        features = list(features)
+        if doc_ids is None:
+            doc_ids = [str(i) for i in range(len(features))]
+        doc_ids = [str(d) for d in doc_ids]
+        if len(doc_ids) != len(features):
+            raise ValueError(f"doc_ids: expected {len(features)} ids (one per feature sequence), got {len(doc_ids)}")
+        if len(set(doc_ids)) != len(doc_ids):
+            raise ValueError("doc_ids: ids must be unique")
+        meta = [dict(m) for m in meta] if meta is not None else [{} for _ in features]
+        if not features:
+            return cls(np.zeros((12, 0), np.float32), feature_rate, [], np.zeros(1, np.int64), [])
+        checked = []
+        k = None
+        for i, X in enumerate(features):
+            X = _check_features(X, f"features[{i}] ({doc_ids[i]!r})", n_features=k, allow_empty=True)
+            k = X.shape[0]
+            checked.append(normalize_features(X) if normalize else X.astype(np.float32))
+        lengths = [X.shape[1] for X in checked]
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        return cls(np.concatenate(checked, axis=1), feature_rate, doc_ids, offsets, meta)
+
+    # -- basic properties ---------------------------------------------------
+    @property
+    def n_docs(self) -> int:
+        return len(self.doc_ids)
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.features.shape[1])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.features.shape[0])
+
+    @property
+    def duration(self) -> float:
+        """Total duration in seconds."""
+        return self.n_frames / self.feature_rate
+
+    def doc_lengths(self) -> np.ndarray:
+        """Frames per document, shape (n_docs,)."""
+        return np.diff(self.offsets)
+
+    def doc_features(self, doc) -> np.ndarray:
+        """Features ``(K, N_d)`` of one document (index or id)."""
+        d = self.doc_index(doc)
+        return self.features[:, self.offsets[d]:self.offsets[d + 1]]
+
+    def doc_index(self, doc) -> int:
+        """Document index from an index or an id."""
+        if isinstance(doc, (int, np.integer)):
+            if not 0 <= doc < self.n_docs:
+                raise ValueError(f"doc: expected an index in [0, {self.n_docs}), got {doc}")
+            return int(doc)
+        try:
+            return self.doc_ids.index(str(doc))
+        except ValueError:
+            raise ValueError(f"doc: no document with id {doc!r} (the database has {self.n_docs})") from None
+
+    def locate(self, frames) -> tuple[np.ndarray, np.ndarray]:
+        """Global frame indices -> (document index, frame inside the document)."""
+        frames = np.asarray(frames, dtype=np.int64)
+        docs = np.searchsorted(self.offsets, frames, side="right") - 1
+        return docs, frames - self.offsets[docs]
+
+    def remaining(self) -> np.ndarray:
+        """For every global frame, the number of frames left in its document (itself included)."""
+        if self._remaining is None or len(self._remaining) != self.n_frames:
+            rem = np.empty(self.n_frames, np.int32)
+            for d in range(self.n_docs):
+                a, b = self.offsets[d], self.offsets[d + 1]
+                rem[a:b] = np.arange(b - a, 0, -1, dtype=np.int32)
+            self._remaining = rem
+        return self._remaining
+
+    def subset(self, docs: Iterable) -> "Database":
+        """A new database holding only the given documents (indices or ids)."""
+        idx = [self.doc_index(d) for d in docs]
+        return Database.from_features([self.doc_features(d) for d in idx], self.feature_rate,
+                                      [self.doc_ids[d] for d in idx], [self.meta[d] for d in idx],
+                                      normalize=False)
+
+    def __repr__(self) -> str:
+        return (f"Database({self.n_docs} documents, {self.n_frames} frames x {self.n_features} features, "
+                f"{self.feature_rate:g} Hz, {self.duration / 3600:.2f} h)")
+
+    # -- persistence ----------------------------------------------------------
+    def save(self, path, dtype=np.float32) -> Path:
+        """Write the database to an ``.npz`` file (``dtype=np.float16`` halves the size)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(path, features=self.features.astype(dtype), feature_rate=self.feature_rate,
+                            offsets=self.offsets, doc_ids=np.array(self.doc_ids, dtype=str),
+                            meta=np.array(json.dumps(self.meta)))
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Database":
+        """Read a database written by :meth:`save`; renormalises float16 features."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"path: no database file at {path}")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                feats = z["features"]
+                fr = float(z["feature_rate"])
+                offsets = z["offsets"]
+                doc_ids = [str(s) for s in z["doc_ids"]]
+                meta = json.loads(str(z["meta"]))
+        except (OSError, KeyError, ValueError) as exc:
+            raise ValueError(f"path: {path} is not a matching database file ({exc})") from exc
+        if feats.dtype != np.float32:
+            feats = normalize_features(feats.astype(np.float32)) if feats.shape[1] else feats.astype(np.float32)
+        return cls(feats, fr, doc_ids, offsets, meta)
+
+
+def _default_feature_fn(feature_rate: float):
+    """CENS features at ``feature_rate`` via :mod:`cmr.chroma` (librosa as a fallback)."""
+    def fn(y, sr):
+        try:
+            from cmr import chroma as _chroma  # noqa: F401
+            cens = getattr(_chroma, "cens", None)
+        except ImportError:
+            cens = None
+        if cens is not None:
+            out = cens(y, sr, feature_rate=feature_rate)
+            return out[0] if isinstance(out, tuple) else out
+        import librosa
+        hop = 512
+        C = librosa.feature.chroma_cens(y=np.asarray(y, np.float32), sr=sr, hop_length=hop)
+        step = max(1, int(round(sr / hop / feature_rate)))
+        return C[:, ::step]
+    return fn
+
+
+def build_database(items, feature_rate: float = 2.0, feature_fn: Callable | None = None,
+                   name: str | None = None, progress: bool = True, cache: bool = True,
+                   rebuild: bool = False) -> Database:
+    """Compute features of many recordings once and collect them in a :class:`Database`.
+
+    Parameters
+    ----------
+    items : iterable of dict
+        One per recording, with ``"id"`` (unique str) and either ``"audio"``
+        (a path, loaded with :func:`cmr.audio.load` when available, else
+        librosa) or ``"y"`` and ``"sr"`` (samples). Other keys are kept as the
+        document's metadata (JSON-serialisable values only).
+    feature_rate : float
+        Feature rate of the database in Hz (1-10 is typical for matching).
+    feature_fn : callable ``(y, sr) -> np.ndarray (12, N)``, optional
+        Feature extractor whose output has ``feature_rate`` frames per
+        second; default: CENS from :mod:`cmr.chroma`.
+    name : str, optional
+        Cache name. With ``cache=True`` the database is stored as
+        ``cmr.paths.cache_dir("matching")/<name>-<hash>.npz`` (the hash covers
+        the item ids, the feature rate and the extractor's name) and loaded
+        from there on the next call.
+    progress : bool
+        Show a tqdm progress bar over the recordings.
+    rebuild : bool
+        Ignore an existing cache file.
+    """
+    items = list(items)
+    fr = float(feature_rate)
+    if not np.isfinite(fr) or fr <= 0:
+        raise ValueError(f"feature_rate: expected a positive number of frames per second, got {feature_rate}")
+    for i, it in enumerate(items):
+        if not isinstance(it, dict) or "id" not in it or not ("audio" in it or ("y" in it and "sr" in it)):
+            raise ValueError(f"items[{i}]: expected a dict with 'id' and 'audio' (path) or 'y' and 'sr', got {it!r:.80}")
+    fn = feature_fn or _default_feature_fn(fr)
+    path = None
+    if cache and name:
+        from cmr.paths import cache_dir
+        key = json.dumps([[str(it["id"]), str(it.get("audio", ""))] for it in items]
+                         + [fr, getattr(fn, "__qualname__", repr(fn)), getattr(fn, "__module__", "")])
+        digest = hashlib.sha1(key.encode()).hexdigest()[:12]
+        path = cache_dir("matching") / f"{name}-{digest}.npz"
+        if path.is_file() and not rebuild:
+            return Database.load(path)
+    feats, ids, meta = [], [], []
+    iterator = items
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(items, desc=f"features ({name or 'database'})", unit="rec")
+    for it in iterator:
+        if "y" in it:
+            y, sr = np.asarray(it["y"], np.float32), int(it["sr"])
+        else:
+            y, sr = _load_audio(it["audio"])
+        feats.append(fn(y, sr))
+        ids.append(str(it["id"]))
+        meta.append({k: v for k, v in it.items() if k not in ("y", "sr")})
+    db = Database.from_features(feats, fr, ids, meta)
+    if path is not None:
+        db.save(path)
+    return db
+
+
+def _load_audio(path, sr: int = 22050):
+    try:
+        from cmr import audio as _audio
+        load = getattr(_audio, "load", None)
+    except ImportError:
+        load = None
+    if load is not None:
+        out = load(path, sr=sr)
+        return (out[0], out[1]) if isinstance(out, tuple) else (out, sr)
+    import librosa
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"audio: no such file {p}")
+    y, sr = librosa.load(p, sr=sr, mono=True)
+    return y.astype(np.float32), sr
+
+
+# ---------------------------------------------------------------------------
+# diagonal matching
+# ---------------------------------------------------------------------------
+
+@njit(cache=True, fastmath=True, nogil=True)
+def _diag_kernel(D, remaining, Qsh, var_shift, var_len, var_off, left, w0, w1, block, out_cost, out_var):
+    """Minimum over query variants of the mean diagonal cost, per start frame.
+
+    Parameters (all arrays C-contiguous)
+    D : (K, N) float32, the database; remaining : (N,) int32, frames left in
+    each frame's document; Qsh : (n_shift, R, K) float32, the chroma-shifted
+    unscaled query frames (rows 0..M-1) plus, as row M, the flat vector used
+    for frames whose interpolation vanishes; variant v uses shift
+    var_shift[v] and has var_len[v] frames, described in
+    [var_off[v], var_off[v] + var_len[v]) of left (int64), w0, w1 (float32):
+    scaled frame j = w0 * Q[left] + w1 * Q[left + 1], with the normalisation
+    and the 1/L of the mean already folded into w0, w1.
+
+    Scaling is linear interpolation, so every dot product of a scaled query
+    frame with a database frame is a weighted sum of two entries of the
+    unscaled similarity block S = Q D (computed once per block and shift):
+    the cost per database frame does not grow with the 12 feature
+    dimensions for each tempo factor.
+
+    Writes out_cost (N,) float32 (inf where no variant fits) and out_var
+    (N,) int16 (argmin variant, -1 where none fits).
+    """
+    K, N = D.shape
+    n_shift, R, _ = Qsh.shape
+    n_var = var_len.shape[0]
+    lmax = 0
+    for v in range(n_var):
+        lmax = max(lmax, var_len[v])
+    W = block + lmax
+    S = np.empty((R, W), np.float32)
+    acc = np.empty(block, np.float32)
+    for i in range(N):
+        out_cost[i] = np.inf
+        out_var[i] = -1
+    for b0 in range(0, N, block):
+        nb = min(block, N - b0)
+        w = min(W, N - b0)
+        rmax = 0
+        for n in range(nb):
+            rmax = max(rmax, remaining[b0 + n])
+        for s in range(n_shift):
+            needed = False
+            for v in range(n_var):
+                if var_shift[v] == s and var_len[v] <= rmax:
+                    needed = True
+            if not needed:
+                continue
+            # similarity of every (shifted) query frame with the block's frames
+            for r in range(R):
+                Sr = S[r, :w]
+                for c in range(w):
+                    Sr[c] = 0.0
+                for k in range(K):
+                    q = Qsh[s, r, k]
+                    Dk = D[k, b0:b0 + w]
+                    for c in range(w):
+                        Sr[c] += q * Dk[c]
+            for v in range(n_var):
+                L = var_len[v]
+                if var_shift[v] != s or L > rmax:
+                    continue
+                accv = acc[:nb]
+                for n in range(nb):
+                    accv[n] = 0.0
+                for j in range(L):
+                    lim = min(nb, w - j)
+                    if lim <= 0:
+                        break
+                    idx = var_off[v] + j
+                    a0 = w0[idx]
+                    a1 = w1[idx]
+                    r0 = S[left[idx], j:j + lim]
+                    if a1 == 0.0:
+                        for n in range(lim):
+                            accv[n] += a0 * r0[n]
+                    else:
+                        r1 = S[left[idx] + 1, j:j + lim]
+                        for n in range(lim):
+                            accv[n] += a0 * r0[n] + a1 * r1[n]
+                for n in range(nb):
+                    if remaining[b0 + n] >= L:
+                        c = np.float32(1.0) - accv[n]
+                        if c < 0.0:
+                            c = np.float32(0.0)
+                        if c < out_cost[b0 + n]:
+                            out_cost[b0 + n] = c
+                            out_var[b0 + n] = v
+
+
+def _interpolation_plan(qn, tempo_factors, threshold=1e-4):
+    """Per tempo factor: left indices and weights reproducing :func:`scale_tempo`.
+
+    Returns lists (lengths, left, w0, w1) over the factors; weights include
+    the renormalisation of each interpolated frame and the 1/L of the mean.
+    Frames whose interpolation has (almost) no energy point at the flat row
+    (index M) with weight 1/L, as :func:`normalize_features` makes them flat.
+    """
+    K, M = qn.shape
+    lengths, lefts, w0s, w1s = [], [], [], []
+    for r in tempo_factors:
+        L = max(1, int(round(r * M)))
+        if M == 1:
+            left = np.zeros(L, np.int64)
+            frac = np.zeros(L)
+        elif L == M:
+            left = np.arange(M, dtype=np.int64)
+            frac = np.zeros(L)
+        else:
+            pos = np.linspace(0.0, M - 1.0, L)
+            left = np.minimum(np.floor(pos).astype(np.int64), M - 2)
+            frac = pos - left
+        nxt = np.minimum(left + 1, M - 1)
+        a0 = (1.0 - frac).astype(np.float32)
+        a1 = frac.astype(np.float32)
+        vec = qn[:, left] * a0 + qn[:, nxt] * a1  # float32, as scale_tempo computes it
+        norms = np.sqrt(np.sum(vec.astype(np.float64) ** 2, axis=0))
+        flat = norms < threshold
+        norms[flat] = 1.0
+        w0 = (a0 / norms / L).astype(np.float32)
+        w1 = (a1 / norms / L).astype(np.float32)
+        left = left.copy()
+        left[flat] = M
+        w0[flat] = np.float32(1.0 / L)
+        w1[flat] = 0.0
+        w1[(a1 == 0)] = 0.0
+        lengths.append(L)
+        lefts.append(left)
+        w0s.append(w0)
+        w1s.append(w1)
+    return lengths, lefts, w0s, w1s
+
+
+@dataclass
+class MatchingCurve:
+    """A matching curve over a database, with what produced each value.
+
+    Attributes
+    ----------
+    cost : np.ndarray, shape (N,), float32
+        Matching cost per database frame (``inf`` where no match can lie).
+    anchor : {"start", "end"}
+        Whether ``cost[i]`` belongs to a match that *starts* at frame ``i``
+        (diagonal matching) or *ends* there (DTW matching).
+    other : np.ndarray, shape (N,), int64
+        The other end of the best match at each frame: its end frame
+        (exclusive) for ``anchor="start"``, its start frame for ``anchor="end"``
+        (``-1`` where unknown; :func:`select_matches` fills it in for DTW curves).
+    tempo : np.ndarray, shape (N,), float64
+        Tempo factor of the best variant (nan where not applicable).
+    shift : np.ndarray, shape (N,), int8
+        Chroma shift of the best variant (0 without transposition invariance).
+    db : Database
+    query_frames : int
+        Length of the (unscaled) query in frames.
+    method : str
+    details : dict
+        Method specific extras (e.g. the per-variant curves when requested).
+    """
+
+    cost: np.ndarray
+    anchor: str
+    other: np.ndarray
+    tempo: np.ndarray
+    shift: np.ndarray
+    db: Database
+    query_frames: int
+    method: str
+    details: dict = field(default_factory=dict)
+
+    @property
+    def times(self) -> np.ndarray:
+        """Global time axis (s) of the curve (documents one after another)."""
+        return np.arange(len(self.cost)) / self.db.feature_rate
+
+    def doc_curve(self, doc) -> tuple[np.ndarray, np.ndarray]:
+        """``(times in s, cost)`` of one document's part of the curve."""
+        d = self.db.doc_index(doc)
+        a, b = self.db.offsets[d], self.db.offsets[d + 1]
+        return np.arange(b - a) / self.db.feature_rate, self.cost[a:b]
+
+
+def _check_query_db(query, db):
+    if not isinstance(db, Database):
+        raise TypeError(f"db: expected a cmr.matching.Database, got {type(db).__name__}")
+    k = db.n_features if db.n_frames else None
+    return _check_features(query, "query", n_features=k)
+
+
+def _tempo_set(tempo_factors):
+    if tempo_factors is None:
+        tempo_factors = (1.0,)
+    tf = np.atleast_1d(np.asarray(tempo_factors, dtype=np.float64))
+    if tf.ndim != 1 or tf.size == 0 or not np.all(np.isfinite(tf)) or np.any(tf <= 0):
+        raise ValueError(f"tempo_factors: expected a non-empty list of positive factors, got {tempo_factors!r}")
+    return [float(t) for t in tf]
+
+
+def _shift_set(transposition_invariant, shifts):
+    if shifts is not None:
+        sh = [int(s) % 12 for s in np.atleast_1d(shifts)]
+        if not sh:
+            raise ValueError("shifts: expected at least one chroma shift")
+        return sh
+    return list(range(12)) if transposition_invariant else [0]
+
+
+def _empty_curve(db, query_frames, method, anchor):
+    z = np.zeros(0, np.float32)
+    return MatchingCurve(z, anchor, np.zeros(0, np.int64), z.copy(), np.zeros(0, np.int8), db, query_frames, method)
+
+
+def diagonal_matching(query, db: Database, tempo_factors=(1.0,), transposition_invariant: bool = False,
+                      shifts=None, block: int = 2048, return_variants: bool = False) -> MatchingCurve:
+    """Diagonal matching curve of a query over a database.
+
+    .. math::
+
+        \\Delta(n) = \\min_{r,s}\\; \\frac{1}{M_r}\\sum_{m=0}^{M_r-1}
+        \\bigl(1 - \\langle \\sigma^s Q_r(m), D(n+m)\\rangle\\bigr)
+
+    where :math:`Q_r` is the query resampled to :math:`M_r = \\mathrm{round}(rM)`
+    frames and :math:`\\sigma^s` rotates the chroma by ``s`` bins.
+
+    Parameters
+    ----------
+    query : np.ndarray, shape (K, M)
+        Query features at the database's feature rate (normalised here).
+    db : Database
+    tempo_factors : sequence of float
+        Scalings of the query (``DEFAULT_TEMPO_FACTORS`` covers 0.66-1.5).
+    transposition_invariant : bool
+        Also minimise over the 12 cyclic chroma shifts of the query.
+    shifts : sequence of int, optional
+        Explicit chroma shifts (overrides ``transposition_invariant``).
+    block : int
+        Database frames per kernel block (cache size tuning).
+    return_variants : bool
+        Also return every variant's curve in ``details["variants"]``
+        (shape ``(n_variants, N)``; memory grows with the database).
+
+    Returns
+    -------
+    MatchingCurve
+        ``anchor="start"``; ``other`` holds each match's end frame (exclusive).
+
+    Raises
+    ------
+    ValueError
+        If the query has the wrong shape or non-finite values, or if every
+        scaled query is longer than the longest document (no match possible).
+    """
+    query = _check_query_db(query, db)
+    tf = _tempo_set(tempo_factors)
+    sh = _shift_set(transposition_invariant, shifts)
+    M = query.shape[1]
+    if db.n_frames == 0:
+        return _empty_curve(db, M, "diagonal", "start")
+    qn = normalize_features(query)
+    lengths, lefts, w0s, w1s = _interpolation_plan(qn, tf)
+    q_len = np.array([L for _s in sh for L in lengths], np.int64)
+    vmeta = [(r, s) for s in sh for r in tf]
+    longest = int(db.doc_lengths().max())
+    if q_len.min() > longest:
+        raise ValueError(f"query: {M} frames ({M / db.feature_rate:.1f} s), at least {q_len.min()} after tempo "
+                         f"scaling, is longer than the longest document ({longest} frames, "
+                         f"{longest / db.feature_rate:.1f} s); shorten the query or allow smaller tempo factors")
+    K = qn.shape[0]
+    flat = np.full((K, 1), 1.0 / np.sqrt(K), np.float32)
+    Qsh = np.ascontiguousarray(np.stack([np.concatenate([np.roll(qn, s, axis=0), flat], axis=1).T for s in sh]),
+                               dtype=np.float32)
+    n_t = len(tf)
+    var_shift = np.repeat(np.arange(len(sh), dtype=np.int64), n_t)
+    var_off = np.concatenate([[0], np.cumsum(q_len)[:-1]]).astype(np.int64)
+    left = np.concatenate(lefts * len(sh)).astype(np.int64)
+    w0 = np.concatenate(w0s * len(sh)).astype(np.float32)
+    w1 = np.concatenate(w1s * len(sh)).astype(np.float32)
+    rem = db.remaining()
+    block = int(max(64, block))
+
+    def run(sel, cost, var):
+        _diag_kernel(db.features, rem, Qsh, var_shift[sel], q_len[sel], var_off[sel], left, w0, w1,
+                     block, cost, var)
+
+    if return_variants:
+        curves = np.empty((len(q_len), db.n_frames), np.float32)
+        vv = np.empty(db.n_frames, np.int16)
+        for i in range(len(q_len)):
+            run(slice(i, i + 1), curves[i], vv)
+    cost = np.empty(db.n_frames, np.float32)
+    var = np.empty(db.n_frames, np.int16)
+    run(slice(None), cost, var)
+    ok = var >= 0
+    vmeta_arr = np.array(vmeta, dtype=np.float64).reshape(-1, 2)
+    tempo = np.full(db.n_frames, np.nan, np.float64)
+    shift = np.zeros(db.n_frames, np.int8)
+    other = np.full(db.n_frames, -1, np.int64)
+    tempo[ok] = vmeta_arr[var[ok], 0]
+    shift[ok] = vmeta_arr[var[ok], 1].astype(np.int8)
+    other[ok] = np.nonzero(ok)[0] + q_len[var[ok]]
+    details = {"variants": vmeta, "variant_lengths": q_len, "variant_index": var}
+    if return_variants:
+        details["variant_curves"] = curves
+    return MatchingCurve(cost, "start", other, tempo, shift, db, M, "diagonal", details)
+
+
+# ---------------------------------------------------------------------------
+# DTW-based matching
+# ---------------------------------------------------------------------------
+
+def dtw_matching(query, db: Database, transposition_invariant: bool = False, shifts=None,
+                 step_sizes=None, weights=None) -> MatchingCurve:
+    """Subsequence-DTW matching curve of a query over a database.
+
+    Every document is aligned separately with subsequence DTW (so no match
+    can run across a document boundary); the curve at frame ``b`` is the
+    accumulated cost of the best alignment of the whole query that ends at
+    ``b``, divided by the query length ``M``.
+
+    Parameters
+    ----------
+    query : np.ndarray, shape (K, M)
+    db : Database
+    transposition_invariant, shifts
+        As in :func:`diagonal_matching`.
+    step_sizes, weights
+        Passed to :func:`cmr.dtw.subsequence_dtw` (default: its own default).
+
+    Returns
+    -------
+    MatchingCurve
+        ``anchor="end"``; the start frame of each selected match is found by
+        backtracking in :func:`select_matches`.
+    """
+    query = _check_query_db(query, db)
+    sh = _shift_set(transposition_invariant, shifts)
+    M = query.shape[1]
+    if db.n_frames == 0:
+        return _empty_curve(db, M, "dtw", "end")
+    qn = normalize_features(query)
+    cost = np.full(db.n_frames, np.inf, np.float32)
+    shift = np.zeros(db.n_frames, np.int8)
+    other = np.full(db.n_frames, -1, np.int64)
+    for s in sh:
+        Qs = np.ascontiguousarray(np.roll(qn, s, axis=0))
+        for d in range(db.n_docs):
+            a, b = db.offsets[d], db.offsets[d + 1]
+            if b - a == 0:
+                continue
+            delta, starts = _subsequence_curve(Qs, db.features[:, a:b], step_sizes, weights)
+            better = delta < cost[a:b]
+            cost[a:b][better] = delta[better]
+            shift[a:b][better] = s
+            if starts is not None:
+                other[a:b][better] = a + starts[better]
+    return MatchingCurve(cost, "end", other, np.full(db.n_frames, np.nan, np.float32), shift, db, M, "dtw",
+                         {"step_sizes": step_sizes, "weights": weights, "shifts": sh})
+
+
+def _subsequence_curve(Q, X, step_sizes, weights):
+    """Per-document subsequence DTW curve (cost/M per end frame) and start frames (or None)."""
+    from cmr import dtw as _dtw
+    kwargs = {}
+    if step_sizes is not None:
+        kwargs["step_sizes"] = step_sizes
+    if weights is not None:
+        kwargs["weights"] = weights
+    res = _dtw.subsequence_dtw(Q, X, metric="cosine", **kwargs)
+    return _curve_from_dtw_result(res, Q.shape[1])
+
+
+def _curve_from_dtw_result(res, M):  # adapted to cmr.dtw's result type once it exists
+    raise NotImplementedError("cmr.dtw.subsequence_dtw is not available yet")
+
+
+# ---------------------------------------------------------------------------
+# convenience
+# ---------------------------------------------------------------------------
+
+def matching_curve(query, db: Database, method: str = "diagonal", **kwargs) -> MatchingCurve:
+    """Dispatch to :func:`diagonal_matching` (``"diagonal"``) or :func:`dtw_matching` (``"dtw"``)."""
+    if method == "diagonal":
+        return diagonal_matching(query, db, **kwargs)
+    if method == "dtw":
+        return dtw_matching(query, db, **kwargs)
+    raise ValueError(f"method: expected 'diagonal' or 'dtw', got {method!r}")
+
+
+# ---------------------------------------------------------------------------
+# match selection
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Match:
+    """One match: a passage of one document.
+
+    ``start`` and ``end`` are seconds inside the document (``end`` exclusive:
+    a passage of ``L`` frames lasts ``L / feature_rate`` seconds).
+    """
+
+    rank: int
+    doc: int
+    doc_id: str
+    start: float
+    end: float
+    cost: float
+    tempo: float = float("nan")
+    shift: int = 0
+    meta: dict = field(default_factory=dict, repr=False)
+
+    def as_dict(self) -> dict:
+        return {"rank": self.rank, "doc": self.doc, "doc_id": self.doc_id, "start": self.start,
+                "end": self.end, "cost": self.cost, "tempo": self.tempo, "shift": self.shift}
+
+
+def select_matches(curve: MatchingCurve, num: int | None = 10, threshold: float | None = None,
+                   exclusion: float | None = None) -> list[Match]:
+    """Pick matches from a matching curve, best first.
+
+    Repeatedly takes the global minimum of the curve, reports it as a match
+    and sets the curve to ``inf`` within ``exclusion`` seconds on both sides
+    (inside the same document only), until ``num`` matches are found or the
+    minimum exceeds ``threshold``.
+
+    Parameters
+    ----------
+    curve : MatchingCurve
+    num : int or None
+        Maximum number of matches (None: no limit, then ``threshold`` is needed
+        or every position with finite cost ends up as a match after exclusion).
+    threshold : float or None
+        Only costs ``<= threshold`` are matches.
+    exclusion : float or None
+        Half width of the excluded neighbourhood in seconds; default: half the
+        query duration.
+
+    Returns
+    -------
+    list of Match
+    """
+    if not isinstance(curve, MatchingCurve):
+        raise TypeError(f"curve: expected a MatchingCurve, got {type(curve).__name__}")
+    if num is not None and (int(num) != num or num < 0):
+        raise ValueError(f"num: expected a non-negative integer or None, got {num!r}")
+    if threshold is not None and not np.isfinite(threshold):
+        raise ValueError(f"threshold: expected a finite number or None, got {threshold!r}")
+    db = curve.db
+    fr = db.feature_rate
+    if exclusion is None:
+        rho = max(1, int(round(curve.query_frames / 2)))
+    else:
+        if not np.isfinite(exclusion) or exclusion < 0:
+            raise ValueError(f"exclusion: expected a non-negative number of seconds, got {exclusion!r}")
+        rho = int(round(exclusion * fr))
+    work = curve.cost.astype(np.float64).copy()
+    limit = np.inf if threshold is None else float(threshold)
+    maxn = len(work) if num is None else int(num)
+    out: list[Match] = []
+    while len(out) < maxn and len(work):
+        i = int(np.argmin(work))
+        c = work[i]
+        if not np.isfinite(c) or c > limit:
+            break
+        d = int(np.searchsorted(db.offsets, i, side="right") - 1)
+        a, b = db.offsets[d], db.offsets[d + 1]
+        work[max(a, i - rho):min(b, i + rho + 1)] = np.inf
+        if curve.anchor == "start":
+            s, e = i, int(curve.other[i])
+        else:
+            e = i + 1
+            s = int(curve.other[i]) if curve.other[i] >= 0 else _dtw_start(curve, i, d)
+        tempo = float(curve.tempo[i]) if np.isfinite(curve.tempo[i]) else (e - s) / max(1, curve.query_frames)
+        out.append(Match(rank=len(out) + 1, doc=d, doc_id=db.doc_ids[d], start=float((s - a) / fr),
+                         end=float((e - a) / fr),
+                         cost=float(c), tempo=tempo, shift=int(curve.shift[i]), meta=db.meta[d]))
+    return out
+
+
+def _dtw_start(curve, i, d):
+    raise NotImplementedError("start frames of DTW matches need cmr.dtw")
+
+
+def match(query, db: Database, method: str = "diagonal", num: int | None = 10, threshold: float | None = None,
+          exclusion: float | None = None, **kwargs) -> tuple[MatchingCurve, list[Match]]:
+    """Matching curve and selected matches in one call (see :func:`matching_curve`, :func:`select_matches`)."""
+    curve = matching_curve(query, db, method=method, **kwargs)
+    return curve, select_matches(curve, num=num, threshold=threshold, exclusion=exclusion)
+
+
+# ---------------------------------------------------------------------------
+# evaluation
+# ---------------------------------------------------------------------------
+
+@dataclass
+class MatchEvaluation:
+    """Precision, recall and F-measure of a list of matches against ground truth."""
+
+    precision: float
+    recall: float
+    f_measure: float
+    n_matches: int
+    n_relevant: int
+    n_correct: int
+    correct: np.ndarray  # (n_matches,) bool, in rank order
+    found: np.ndarray    # (n_relevant,) bool, per occurrence
+
+
+def _occurrence_list(occurrences, db: Database | None):
+    occ = []
+    for o in occurrences:
+        if isinstance(o, dict):
+            doc, s, e = o["doc"], o["start"], o["end"]
+        else:
+            doc, s, e = o
+        if db is not None and not isinstance(doc, (int, np.integer)):
+            doc = db.doc_index(doc)
+        occ.append((doc, float(s), float(e)))
+    return occ
+
+
+def evaluate_matches(matches: Sequence[Match], occurrences, tolerance: float = 2.0,
+                     db: Database | None = None) -> MatchEvaluation:
+    """Compare matches with ground-truth occurrences.
+
+    A match is *correct* if it lies in the same document as a not yet claimed
+    occurrence and its start is within ``tolerance`` seconds of that
+    occurrence's start (matches are processed in rank order; each occurrence
+    can be claimed once, by the nearest start).
+
+    Parameters
+    ----------
+    matches : list of Match
+    occurrences : iterable of (doc, start s, end s) or dicts with those keys
+        ``doc`` is a document index (or an id, when ``db`` is given).
+    tolerance : float, seconds
+    db : Database, optional
+        Needed only when occurrences name documents by id.
+
+    Returns
+    -------
+    MatchEvaluation
+        Precision = correct / matches, recall = found / occurrences,
+        F = harmonic mean (0 when both are 0). With no matches, precision is
+        defined as 1 if there is nothing to find, else 0.
+    """
+    if not np.isfinite(tolerance) or tolerance < 0:
+        raise ValueError(f"tolerance: expected a non-negative number of seconds, got {tolerance!r}")
+    occ = _occurrence_list(occurrences, db)
+    claimed = np.zeros(len(occ), bool)
+    correct = np.zeros(len(matches), bool)
+    for j, m in enumerate(matches):
+        best, best_dist = -1, np.inf
+        for i, (doc, s, _e) in enumerate(occ):
+            if claimed[i] or doc != m.doc:
+                continue
+            dist = abs(m.start - s)
+            if dist <= tolerance and dist < best_dist:
+                best, best_dist = i, dist
+        if best >= 0:
+            claimed[best] = True
+            correct[j] = True
+    n_c = int(correct.sum())
+    n_m, n_r = len(matches), len(occ)
+    precision = n_c / n_m if n_m else (1.0 if n_r == 0 else 0.0)
+    recall = n_c / n_r if n_r else 1.0
+    f = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return MatchEvaluation(precision, recall, f, n_m, n_r, n_c, correct, claimed)
+
+
+def precision_at_r(matches: Sequence[Match], occurrences, tolerance: float = 2.0,
+                   db: Database | None = None) -> float:
+    """Precision of the top-R matches, R = number of ground-truth occurrences.
+
+    Equals the recall within the top R: 1.0 means every occurrence is among
+    the first R matches. Returns 1.0 if there are no occurrences.
+    """
+    occ = _occurrence_list(occurrences, db)
+    r = len(occ)
+    if r == 0:
+        return 1.0
+    ev = evaluate_matches(list(matches)[:r], occ, tolerance=tolerance)
+    return ev.n_correct / r

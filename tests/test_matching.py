@@ -1,0 +1,258 @@
+"""Tests for cmr.matching: curves against brute force, tempo and key robustness, selection, evaluation."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cmr import matching as mt
+
+FR = 4.0  # feature rate (Hz) of the synthetic feature sequences
+
+
+# ---------------------------------------------------------------------------
+# synthetic "music": sequences of chords with durations in seconds
+# ---------------------------------------------------------------------------
+
+def random_chords(rng, n):
+    """n random triads (pitch-class sets) and durations in seconds."""
+    roots = rng.integers(0, 12, n)
+    kinds = rng.integers(0, 2, n)
+    chords = [{int(r), int((r + (4 if k else 3)) % 12), int((r + 7) % 12)} for r, k in zip(roots, kinds)]
+    durs = rng.uniform(1.0, 3.0, n)
+    return chords, durs
+
+
+def render_chords(chords, durs, stretch=1.0, transpose=0, fr=FR, smooth=3):
+    """Chroma at fr Hz of a chord sequence played `stretch` times slower, smoothed like CENS."""
+    edges = np.concatenate([[0.0], np.cumsum(durs)]) * stretch
+    n = int(np.ceil(edges[-1] * fr))
+    X = np.zeros((12, n), np.float32)
+    t = (np.arange(n) + 0.5) / fr
+    idx = np.minimum(np.searchsorted(edges, t, side="right") - 1, len(chords) - 1)
+    for i, c in enumerate(idx):
+        for pc in chords[c]:
+            X[(pc + transpose) % 12, i] = 1.0
+    if smooth > 1:
+        kernel = np.hanning(smooth + 2)[1:-1]
+        X = np.stack([np.convolve(row, kernel, mode="same") for row in X]).astype(np.float32)
+    return X
+
+
+def brute_force_curve(query, db, tempo_factors, shifts=(0,)):
+    F = db.features
+    rem = db.remaining()
+    qn = mt.normalize_features(query)
+    best = np.full(db.n_frames, np.inf)
+    for s in shifts:
+        for r in tempo_factors:
+            Q = mt.scale_tempo(np.roll(qn, s, axis=0), r)
+            L = Q.shape[1]
+            for n in range(db.n_frames):
+                if rem[n] >= L:
+                    best[n] = min(best[n], np.mean(1.0 - np.sum(Q * F[:, n:n + L], axis=0)))
+    return best
+
+
+@pytest.fixture(scope="module")
+def rng():
+    return np.random.default_rng(7)
+
+
+# ---------------------------------------------------------------------------
+# the curve itself
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("tempi,shifts", [((1.0,), (0,)), ((0.7, 1.0, 1.3, 1.5), (0,)), ((0.8, 1.25), (0, 3, 11))])
+def test_diagonal_matches_brute_force(tempi, shifts):
+    rng = np.random.default_rng(1)
+    docs = [np.abs(rng.standard_normal((12, n))) for n in (40, 7, 65, 23)]
+    db = mt.Database.from_features(docs, FR)
+    query = np.abs(rng.standard_normal((12, 12)))
+    curve = mt.diagonal_matching(query, db, tempo_factors=tempi, shifts=shifts, block=16)
+    ref = brute_force_curve(query, db, tempi, shifts)
+    assert np.array_equal(np.isinf(curve.cost), np.isinf(ref))
+    fin = np.isfinite(ref)
+    np.testing.assert_allclose(curve.cost[fin], ref[fin], atol=2e-5)
+
+
+def test_query_found_at_own_position(rng):
+    chords, durs = random_chords(rng, 40)
+    docs = [render_chords(*random_chords(rng, 30)) for _ in range(3)] + [render_chords(chords, durs)]
+    db = mt.Database.from_features(docs, FR, doc_ids=["a", "b", "c", "target"])
+    start, length = 37, 60  # frames
+    query = db.doc_features("target")[:, start:start + length]
+    curve, matches = mt.match(query, db, tempo_factors=mt.DEFAULT_TEMPO_FACTORS, num=5)
+    top = matches[0]
+    assert top.doc_id == "target"
+    assert top.start == pytest.approx(start / FR)
+    assert top.end == pytest.approx((start + length) / FR)
+    assert top.cost < 1e-4
+    assert top.tempo == 1.0
+    assert matches[1].cost > 0.05  # the next best match is clearly worse
+
+
+def test_time_stretched_version_needs_its_tempo_factor(rng):
+    chords, durs = random_chords(rng, 40)
+    original = render_chords(chords, durs)
+    slow = render_chords(chords, durs, stretch=1.3)
+    distractors = [render_chords(*random_chords(rng, 40), stretch=1.3) for _ in range(3)]
+    db = mt.Database.from_features(distractors + [slow], FR)
+    # query: chords 10..19 of the original
+    t0, t1 = np.sum(durs[:10]), np.sum(durs[:20])
+    query = original[:, int(round(t0 * FR)):int(round(t1 * FR))]
+    true_start = t0 * 1.3
+    with_factor = mt.diagonal_matching(query, db, tempo_factors=(1.0, 1.3))
+    without = mt.diagonal_matching(query, db, tempo_factors=(1.0,))
+    m_with = mt.select_matches(with_factor, num=3)
+    assert m_with[0].doc == 3
+    assert abs(m_with[0].start - true_start) <= 0.5
+    assert m_with[0].tempo == 1.3
+    assert m_with[0].end - m_with[0].start == pytest.approx(1.3 * query.shape[1] / FR, abs=0.3)
+    # at the true position the curve is clearly worse without the factor
+    i = db.offsets[3] + int(round(true_start * FR))
+    window = slice(i - 2, i + 3)
+    assert np.min(with_factor.cost[window]) < 0.05
+    assert np.min(without.cost[window]) > np.min(with_factor.cost[window]) + 0.05
+
+
+def test_transposed_version_needs_transposition_invariance(rng):
+    chords, durs = random_chords(rng, 40)
+    original = render_chords(chords, durs)
+    up3 = render_chords(chords, durs, transpose=3)
+    distractors = [render_chords(*random_chords(rng, 40)) for _ in range(4)]
+    db = mt.Database.from_features(distractors + [up3], FR)
+    a = int(round(np.sum(durs[:5]) * FR))
+    query = original[:, a:a + 80]
+    on = mt.match(query, db, transposition_invariant=True, num=5)[1]
+    assert on[0].doc == 4 and abs(on[0].start - a / FR) <= 0.25
+    assert on[0].shift == 3 and on[0].cost < 1e-3
+    off_curve, off = mt.match(query, db, transposition_invariant=False, num=5)
+    i = db.offsets[4] + a
+    assert off_curve.cost[i] > 0.2  # without the shift the true passage looks unrelated
+    assert not any(m.doc == 4 and abs(m.start - a / FR) <= 1.0 for m in off[:1])
+
+
+def test_documents_never_merge():
+    rng = np.random.default_rng(3)
+    docs = [np.abs(rng.standard_normal((12, n))) for n in (30, 30)]
+    db = mt.Database.from_features(docs, FR)
+    # the query straddles the boundary of the concatenated array
+    query = db.features[:, 22:38]
+    curve = mt.diagonal_matching(query, db, tempo_factors=(1.0,))
+    L = query.shape[1]
+    assert np.all(np.isinf(curve.cost[30 - L + 1:30]))
+    assert np.all(np.isfinite(curve.cost[:30 - L + 1]))
+    for m in mt.select_matches(curve, num=None):
+        assert 0 <= m.start and m.end <= 30 / FR + 1e-9
+
+
+def test_query_too_long_and_empty_database():
+    rng = np.random.default_rng(4)
+    db = mt.Database.from_features([np.abs(rng.standard_normal((12, 20)))], FR)
+    with pytest.raises(ValueError, match="query"):
+        mt.diagonal_matching(np.ones((12, 40)), db)
+    # with a small enough tempo factor it fits again
+    assert np.isfinite(mt.diagonal_matching(np.ones((12, 40)), db, tempo_factors=(0.5,)).cost).any()
+    empty = mt.Database.from_features([], FR)
+    curve, matches = mt.match(np.ones((12, 5)), empty)
+    assert curve.cost.shape == (0,) and matches == []
+
+
+def test_bad_input_is_named():
+    db = mt.Database.from_features([np.ones((12, 20))], FR)
+    with pytest.raises(ValueError, match="query"):
+        mt.diagonal_matching(np.full((12, 4), np.nan), db)
+    with pytest.raises(ValueError, match="query"):
+        mt.diagonal_matching(np.ones((13, 4)), db)
+    with pytest.raises(ValueError, match="query"):
+        mt.diagonal_matching(np.ones(12), db)
+    with pytest.raises(TypeError, match="db"):
+        mt.diagonal_matching(np.ones((12, 4)), np.ones((12, 20)))
+    with pytest.raises(ValueError, match="tempo_factors"):
+        mt.diagonal_matching(np.ones((12, 4)), db, tempo_factors=(0.0,))
+    with pytest.raises(ValueError, match="method"):
+        mt.matching_curve(np.ones((12, 4)), db, method="fft")
+
+
+def test_silent_frames_give_no_nan():
+    X = np.zeros((12, 30))
+    X[0, 10:20] = 1.0
+    db = mt.Database.from_features([X], FR)
+    curve = mt.diagonal_matching(np.zeros((12, 5)), db, tempo_factors=(0.8, 1.0, 1.2))
+    assert not np.isnan(curve.cost).any()
+    assert curve.cost[0] == pytest.approx(0.0, abs=1e-6)  # flat query vs flat (silent) database
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+def test_scale_tempo_lengths_and_endpoints():
+    X = mt.normalize_features(np.abs(np.random.default_rng(5).standard_normal((12, 10))))
+    for r, n in [(1.5, 15), (0.66, 7), (1.0, 10), (0.01, 1)]:
+        Y = mt.scale_tempo(X, r)
+        assert Y.shape == (12, n)
+        assert np.allclose(np.linalg.norm(Y, axis=0), 1.0, atol=1e-5)
+    Y = mt.scale_tempo(X, 2.0)
+    np.testing.assert_allclose(Y[:, 0], X[:, 0], atol=1e-6)
+    np.testing.assert_allclose(Y[:, -1], X[:, -1], atol=1e-6)
+
+
+def test_select_matches_exclusion_threshold_and_num():
+    db = mt.Database.from_features([np.ones((12, 10)), np.ones((12, 10))], 1.0)
+    cost = np.array([0.9, 0.5, 0.1, 0.2, 0.8, 0.3, 0.9, 0.9, 0.4, 0.9,
+                     0.15, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9], np.float32)
+    n = len(cost)
+    curve = mt.MatchingCurve(cost, "start", np.arange(n) + 2, np.ones(n, np.float32), np.zeros(n, np.int8),
+                             db, 2, "hand")
+    # exclusion 1 s = 1 frame each side; frame 10 is in the second document and is
+    # not suppressed by the minimum at frame 8 of the first document
+    got = mt.select_matches(curve, num=None, threshold=0.45, exclusion=1.0)
+    assert [(m.doc, m.start, round(m.cost, 2)) for m in got] == [(0, 2.0, 0.1), (1, 0.0, 0.15), (0, 5.0, 0.3),
+                                                                 (0, 8.0, 0.4)]
+    assert [m.rank for m in got] == [1, 2, 3, 4]
+    assert len(mt.select_matches(curve, num=2, exclusion=1.0)) == 2
+    assert got[0].end - got[0].start == 2.0
+
+
+def test_evaluation_hand_example():
+    db = mt.Database.from_features([np.ones((12, 100)), np.ones((12, 100))], 1.0, doc_ids=["x", "y"])
+    M = mt.Match
+    matches = [M(1, 0, "x", 10.0, 20.0, 0.1), M(2, 1, "y", 51.0, 60.0, 0.2), M(3, 0, "x", 11.0, 21.0, 0.25),
+               M(4, 0, "x", 70.0, 80.0, 0.3)]
+    truth = [("x", 10.5, 20.0), ("y", 50.0, 60.0), ("y", 80.0, 90.0)]
+    ev = mt.evaluate_matches(matches, truth, tolerance=2.0, db=db)
+    # correct: rank 1 (x@10.5) and rank 2 (y@50); rank 3 duplicates an already found occurrence
+    assert ev.correct.tolist() == [True, True, False, False]
+    assert ev.precision == pytest.approx(2 / 4)
+    assert ev.recall == pytest.approx(2 / 3)
+    assert ev.f_measure == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
+    assert mt.precision_at_r(matches, truth, tolerance=2.0, db=db) == pytest.approx(2 / 3)
+    assert mt.evaluate_matches(matches, truth, tolerance=0.1, db=db).n_correct == 0
+    assert mt.evaluate_matches([], [], tolerance=1.0).precision == 1.0
+
+
+def test_database_roundtrip_and_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("CMR_CACHE_DIR", str(tmp_path / "cache"))
+    rng = np.random.default_rng(6)
+    calls = []
+
+    def feats(y, sr):
+        calls.append(len(y))
+        return np.abs(np.stack([np.resize(y, 8) + i for i in range(12)]))
+
+    items = [{"id": f"doc{i}", "y": rng.standard_normal(100 + i), "sr": 100, "piece": "p"} for i in range(3)]
+    db = mt.build_database(items, feature_rate=2.0, feature_fn=feats, name="unit", progress=False)
+    assert db.n_docs == 3 and db.doc_lengths().tolist() == [8, 8, 8] and db.meta[1]["piece"] == "p"
+    cached = list((tmp_path / "cache" / "matching").glob("unit-*.npz"))
+    assert len(cached) == 1
+    again = mt.build_database(items, feature_rate=2.0, feature_fn=feats, name="unit", progress=False)
+    assert len(calls) == 3  # second build came from the cache
+    np.testing.assert_array_equal(again.features, db.features)
+    path = db.save(tmp_path / "db16.npz", dtype=np.float16)
+    small = mt.Database.load(path)
+    assert small.doc_ids == db.doc_ids and np.allclose(small.features, db.features, atol=2e-3)
+    with pytest.raises(FileNotFoundError, match="nothere"):
+        mt.Database.load(tmp_path / "nothere.npz")
+    with pytest.raises(ValueError, match="items"):
+        mt.build_database([{"y": [0.0]}], feature_fn=feats, progress=False, cache=False)
