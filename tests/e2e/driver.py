@@ -1,0 +1,327 @@
+"""Drive one notebook in JupyterLab with Playwright and report what the reader sees.
+
+:func:`run_notebook` opens a notebook, clears its stored outputs (so every
+output checked afterwards comes from this run), runs all cells from the
+"Run" menu as a reader would, waits until the kernel is idle, moves a slider
+and saves a screenshot. It returns a :class:`NotebookReport`;
+:func:`problems` turns the report into a list of human-readable failures
+(empty when the notebook is fine). Keeping the two apart lets the tests show
+that the checks do fail on a notebook that raises.
+
+The JupyterLab application object (``window.jupyterapp``, exposed by the
+server started in :mod:`lab`) is used to *read* the notebook model (error
+outputs, widget views, execution counts); what the reader would see is
+checked in the DOM.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# Text that ipywidgets shows instead of a widget it could not render.
+WIDGET_FAILURE_TEXTS = (
+    "Loading widget...",
+    "Error displaying widget",
+    "model not found",
+    "Failed to load model class",
+    "Error creating widget",
+)
+
+_FIND_PANEL = """
+(path) => {
+  const app = window.jupyterapp;
+  if (!app) return null;
+  for (const w of app.shell.widgets('main')) {
+    if (w.context && w.context.path === path && w.content && w.content.widgets) return w;
+  }
+  return null;
+}
+"""
+
+# Everything the checks need, read in one go.
+_STATE_JS = """
+(path) => {
+  const find = %s;
+  const panel = find(path);
+  if (!panel) return {found: false};
+  const kernel = panel.sessionContext.session ? panel.sessionContext.session.kernel : null;
+  const cells = [];
+  panel.content.widgets.forEach((cell, index) => {
+    if (cell.model.type !== 'code') return;
+    const prompt = cell.node.querySelector('.jp-InputPrompt');
+    const outputs = [];
+    const area = cell.outputArea;
+    for (let j = 0; j < area.model.length; j++) {
+      const out = area.model.get(j);
+      const json = out.toJSON();
+      const mimes = Object.keys(json.data || {});
+      const child = area.widgets[j];
+      const node = child ? child.node : null;
+      const text = node ? node.innerText : '';
+      outputs.push({
+        type: json.output_type,
+        mimes: mimes,
+        ename: json.ename || null,
+        evalue: json.evalue || null,
+        widget_view: mimes.includes('application/vnd.jupyter.widget-view+json'),
+        live_widget: node ? node.querySelector('.jupyter-widgets') !== null : false,
+        text: text.length > 600 ? text.slice(0, 600) : text,
+      });
+    }
+    cells.push({
+      index: index,
+      execution_count: cell.model.executionCount,
+      prompt: prompt ? prompt.innerText.trim() : '',
+      source_head: cell.model.sharedModel.getSource().slice(0, 80),
+      outputs: outputs,
+    });
+  });
+  const audios = Array.from(panel.content.node.querySelectorAll('audio')).map(a => {
+    const src = a.currentSrc || a.src || (a.querySelector('source') ? a.querySelector('source').src : '');
+    return {src: src.slice(0, 60), ready_state: a.readyState, duration: a.duration,
+            error: a.error ? a.error.code : null};
+  });
+  const sliders = panel.content.node.querySelectorAll('.widget-slider .noUi-target').length;
+  return {
+    found: true,
+    kernel_status: kernel ? kernel.status : 'no kernel',
+    busy_prompts: cells.filter(c => c.prompt.includes('*')).length,
+    cells: cells,
+    audios: audios,
+    sliders: sliders,
+    output_text: Array.from(panel.content.node.querySelectorAll('.jp-OutputArea')).map(n => n.innerText).join('\\n'),
+  };
+}
+""" % _FIND_PANEL
+
+# A signature of every figure on the page: <img> sources, inline SVG, canvas pixels.
+_FIGURES_JS = """
+(path) => {
+  const panel = (%s)(path);
+  const root = panel.content.node;
+  const parts = [];
+  root.querySelectorAll('.jp-OutputArea-output img').forEach(i => parts.push('img:' + i.src));
+  root.querySelectorAll('.jp-OutputArea-output svg').forEach(s => {
+    if (s.closest('.jp-OutputPrompt, .jp-OutputArea-promptOverlay, button')) return;
+    parts.push('svg:' + s.outerHTML);
+  });
+  root.querySelectorAll('.jp-OutputArea-output canvas').forEach(c => {
+    try { parts.push('canvas:' + c.toDataURL()); } catch (e) { parts.push('canvas:?'); }
+  });
+  return parts;
+}
+""" % _FIND_PANEL
+
+
+@dataclass
+class NotebookReport:
+    """What one notebook looked like after Run All in JupyterLab."""
+
+    path: str
+    seconds: float = 0.0
+    finished: bool = False            # kernel idle, nothing queued, before the timeout
+    timeout: float = 0.0
+    code_cells: int = 0
+    unexecuted: list = field(default_factory=list)     # cell indices without execution count
+    errors: list = field(default_factory=list)         # "cell i: Ename: value"
+    widget_views: int = 0
+    dead_widgets: list = field(default_factory=list)   # "cell i: <text shown instead>"
+    failure_texts: list = field(default_factory=list)  # widget failure texts anywhere in outputs
+    audios: list = field(default_factory=list)
+    sliders: int = 0
+    slider_changed_figure: bool | None = None          # None: no slider to try
+    slider_log: list = field(default_factory=list)
+    screenshot: str | None = None
+    notes: list = field(default_factory=list)
+
+
+def _state(page, path):
+    return page.evaluate(_STATE_JS, path)
+
+
+def _figures(page, path) -> str:
+    parts = page.evaluate(_FIGURES_JS, path)
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest() + f":{len(parts)}"
+
+
+def _run_menu(page, menu: str, item: str) -> None:
+    page.get_by_role("menuitem", name=menu, exact=True).click()
+    page.get_by_role("menuitem", name=item, exact=True).click()
+
+
+def _wait_until_done(page, path, deadline: float) -> bool:
+    """Kernel idle, no ``[*]`` prompt, and either every code cell ran or one failed.
+
+    Two consecutive polls must agree so a gap between two queued cells is
+    not taken for the end of the run.
+    """
+    stable = 0
+    while time.monotonic() < deadline:
+        s = _state(page, path)
+        ran_all = all(c["execution_count"] is not None for c in s["cells"])
+        failed = any(o["type"] == "error" for c in s["cells"] for o in c["outputs"])
+        if s["kernel_status"] == "idle" and s["busy_prompts"] == 0 and (ran_all or failed):
+            stable += 1
+            if stable >= 2:
+                return True
+        else:
+            stable = 0
+        page.wait_for_timeout(500)
+    return False
+
+
+def _wait_idle(page, path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        s = _state(page, path)
+        if s["kernel_status"] == "idle" and s["busy_prompts"] == 0:
+            return
+        page.wait_for_timeout(250)
+
+
+def _try_sliders(page, path, report: NotebookReport, max_sliders: int = 4,
+                 wait_seconds: float = 20.0) -> None:
+    """Click on a slider's track away from its handle; did any figure change?"""
+    tracks = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-slider .noUi-target")
+    n = tracks.count()
+    report.sliders = n
+    if n == 0:
+        report.slider_changed_figure = None
+        return
+    report.slider_changed_figure = False
+    for i in range(min(n, max_sliders)):
+        track = tracks.nth(i)
+        track.scroll_into_view_if_needed()
+        handle = track.locator(".noUi-handle").first
+        before_value = handle.get_attribute("aria-valuenow")
+        lo = float(handle.get_attribute("aria-valuemin") or 0)
+        hi = float(handle.get_attribute("aria-valuemax") or 1)
+        now = float(before_value or lo)
+        frac = 0.8 if hi == lo or (now - lo) / (hi - lo) < 0.5 else 0.2
+        before = _figures(page, path)
+        box = track.bounding_box()
+        page.mouse.click(box["x"] + frac * box["width"], box["y"] + box["height"] / 2)
+        after_value = handle.get_attribute("aria-valuenow")
+        if after_value == before_value:  # tap did not move it: use the keyboard
+            handle.focus()
+            handle.press("ArrowRight" if frac > 0.5 else "ArrowLeft")
+            after_value = handle.get_attribute("aria-valuenow")
+        page.wait_for_timeout(300)
+        deadline = time.monotonic() + wait_seconds
+        changed = False
+        while time.monotonic() < deadline:
+            s = _state(page, path)
+            if _figures(page, path) != before and s["kernel_status"] == "idle" and s["busy_prompts"] == 0:
+                changed = True
+                break
+            page.wait_for_timeout(300)
+        report.slider_log.append(f"slider {i}: value {before_value} -> {after_value}, "
+                                 f"figure {'changed' if changed else 'unchanged'}")
+        if changed:
+            report.slider_changed_figure = True
+            return
+
+
+def _wait_audio(page, path, report: NotebookReport, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        audios = _state(page, path)["audios"]
+        if all(a["ready_state"] >= 1 or a["error"] for a in audios) or time.monotonic() > deadline:
+            report.audios = audios
+            return
+        page.wait_for_timeout(250)
+
+
+def _screenshot(page, target: Path) -> None:
+    """The whole notebook in one image: make the viewport as tall as the notebook."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate(
+        "() => { const n = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer')"
+        " || document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');"
+        " return n ? n.scrollHeight : 900; }")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": int(min(max(height + 160, 900), 12000))})
+    page.evaluate("() => { const n = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');"
+                  " if (n) n.scrollTop = 0; }")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(target))
+    page.set_viewport_size(size)
+
+
+def run_notebook(page, server, relpath: str, timeout: float = 120.0,
+                 screenshot: Path | None = None) -> NotebookReport:
+    """Open ``relpath`` (relative to the server root), clear, Run All, inspect.
+
+    ``timeout`` bounds opening the notebook, starting its kernel and running
+    all cells; moving a slider and waiting for audio have their own small
+    bounds on top.
+    """
+    report = NotebookReport(path=relpath, timeout=timeout)
+    start = time.monotonic()
+    deadline = start + timeout
+    try:
+        page.goto(server.lab_url(relpath), timeout=timeout * 1000)
+        page.wait_for_function(
+            "(path) => { const p = (%s)(path); return p && p.sessionContext.session && "
+            "p.sessionContext.session.kernel && p.sessionContext.session.kernel.connectionStatus === 'connected' "
+            "&& p.sessionContext.session.kernel.status === 'idle' && p.content.widgets.length > 0; }" % _FIND_PANEL,
+            arg=relpath, timeout=max(1.0, deadline - time.monotonic()) * 1000)
+        page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+        _run_menu(page, "Edit", "Clear Outputs of All Cells")
+        _run_menu(page, "Run", "Run All Cells")
+        report.finished = _wait_until_done(page, relpath, deadline)
+        report.seconds = time.monotonic() - start
+        if report.finished:
+            _wait_audio(page, relpath, report)
+            _try_sliders(page, relpath, report)
+            _wait_idle(page, relpath, 20.0)
+    finally:
+        if screenshot is not None:
+            try:
+                _screenshot(page, screenshot)
+                report.screenshot = str(screenshot)
+            except Exception as exc:  # the checks below matter more than the picture
+                report.notes.append(f"screenshot failed: {exc}")
+    s = _state(page, relpath)
+    report.code_cells = len(s["cells"])
+    report.audios = s["audios"] if not report.audios else report.audios
+    for c in s["cells"]:
+        if c["execution_count"] is None:
+            report.unexecuted.append(c["index"])
+        for o in c["outputs"]:
+            if o["type"] == "error":
+                report.errors.append(f"cell {c['index']}: {o['ename']}: {o['evalue']}")
+            if o["widget_view"]:
+                report.widget_views += 1
+                bad = [t for t in WIDGET_FAILURE_TEXTS if t.lower() in o["text"].lower()]
+                if not o["live_widget"] or bad:
+                    report.dead_widgets.append(f"cell {c['index']}: {o['text'][:120]!r}")
+    report.failure_texts = [t for t in WIDGET_FAILURE_TEXTS if t.lower() in s["output_text"].lower()]
+    return report
+
+
+def problems(report: NotebookReport, require_audio: bool = True) -> list[str]:
+    """Everything wrong with a notebook run, as sentences; [] when it passed."""
+    out = []
+    if not report.finished:
+        out.append(f"{report.path}: the run did not finish within {report.timeout:.0f} s "
+                   f"(kernel still busy or cells still queued)")
+    for e in report.errors:
+        out.append(f"{report.path}: error output in {e}")
+    if report.finished and not report.errors and report.unexecuted:
+        out.append(f"{report.path}: code cells never executed: {report.unexecuted}")
+    for w in report.dead_widgets:
+        out.append(f"{report.path}: widget not rendered live in {w}")
+    for t in report.failure_texts:
+        out.append(f"{report.path}: widget failure text {t!r} shown in an output")
+    if report.slider_changed_figure is False:
+        out.append(f"{report.path}: moving a slider changed no figure ({'; '.join(report.slider_log)})")
+    if require_audio and not report.audios:
+        out.append(f"{report.path}: no audio player in the notebook")
+    for a in report.audios:
+        if a["error"] or a["ready_state"] < 1 or not (a["duration"] and a["duration"] > 0):
+            out.append(f"{report.path}: audio player cannot play {a['src']!r} "
+                       f"(readyState {a['ready_state']}, duration {a['duration']}, error {a['error']})")
+    return out
