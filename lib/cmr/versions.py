@@ -210,6 +210,22 @@ def _cross_sim(Xn, Yn, shift):
 
 
 @njit(cache=True)
+def _cross_sim_t(Xn, Yn, shift):
+    """The transpose of ``_cross_sim(Xn, Yn, shift)``, bit for bit (same summation order)."""
+    N = Xn.shape[1]
+    M = Yn.shape[1]
+    ST = np.zeros((M, N), dtype=np.float32)
+    for c in range(12):
+        cy = (c - shift) % 12
+        for j in range(M):
+            y = Yn[cy, j]
+            if y != 0.0:
+                for i in range(N):
+                    ST[j, i] += Xn[c, i] * y
+    return ST
+
+
+@njit(cache=True)
 def _smooth_diag(S, length, tempi):
     """Centred moving average along lines of slope t (max over tempi)."""
     N, M = S.shape
@@ -234,19 +250,88 @@ def _smooth_diag(S, length, tempi):
 
 
 @njit(cache=True)
+def _select(buf, n, kth):
+    """The value of rank ``kth`` (0-based, ascending) among buf[:n]; reorders buf (quickselect)."""
+    lo = 0
+    hi = n - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        # median of three as pivot
+        a = buf[lo]
+        b = buf[mid]
+        c = buf[hi]
+        if a > b:
+            a, b = b, a
+        if b > c:
+            b = c
+            if a > b:
+                b = a
+        pivot = b
+        i = lo
+        j = hi
+        while i <= j:
+            while buf[i] < pivot:
+                i += 1
+            while buf[j] > pivot:
+                j -= 1
+            if i <= j:
+                t = buf[i]
+                buf[i] = buf[j]
+                buf[j] = t
+                i += 1
+                j -= 1
+        if kth <= j:
+            hi = j
+        elif kth >= i:
+            lo = i
+        else:
+            return buf[kth]
+    return buf[kth]
+
+
+@njit(cache=True)
 def _kth_largest_rows(S, k):
+    """Per row of S, the exact k-th largest value (1 <= k <= M).
+
+    A 256-bin histogram over [-1, 1] (cosine similarities; values outside
+    are clipped into the end bins) finds the bin holding the answer in one
+    pass; a quickselect among that bin's values gives the exact value.
+    """
     N, M = S.shape
+    B = 256
     thr = np.empty(N, dtype=np.float32)
+    counts = np.zeros(B, dtype=np.int64)
+    buf = np.empty(M, dtype=np.float32)
     for i in range(N):
-        part = np.partition(S[i].copy(), M - k)
-        thr[i] = part[M - k]
+        counts[:] = 0
+        for j in range(M):
+            b = int((S[i, j] + 1.0) * (0.5 * B))
+            b = min(B - 1, max(0, b))
+            counts[b] += 1
+        above = 0
+        target = B - 1
+        for b in range(B - 1, -1, -1):
+            if above + counts[b] >= k:
+                target = b
+                break
+            above += counts[b]
+        n = 0
+        for j in range(M):
+            b = int((S[i, j] + 1.0) * (0.5 * B))
+            b = min(B - 1, max(0, b))
+            if b == target:
+                buf[n] = S[i, j]
+                n += 1
+        r = k - above  # rank from the top inside the bin, 1..n
+        thr[i] = _select(buf, n, n - r)
     return thr
 
 
 @njit(cache=True)
-def _match_matrix(S, method, param):
+def _match_matrix(S, ST, method, param):
     """Match scores D (> 0 means match) from a similarity matrix.
 
+    ``ST`` is ``S.T`` as a C-contiguous array (only used by method 0).
     method 0: mutual k-nearest neighbours, param = kappa (fraction);
     method 1: S >= param; method 2: D = S - param (real valued).
     """
@@ -256,7 +341,7 @@ def _match_matrix(S, method, param):
         k_row = max(1, min(M, int(np.floor(param * M + 0.5))))
         k_col = max(1, min(N, int(np.floor(param * N + 0.5))))
         row_thr = _kth_largest_rows(S, k_row)
-        col_thr = _kth_largest_rows(S.T.copy(), k_col)
+        col_thr = _kth_largest_rows(ST, k_col)
         for i in range(N):
             for j in range(M):
                 s = S[i, j]
@@ -539,7 +624,8 @@ def binarize(S, method: str = "knn", kappa: float = 0.1, threshold: float = 0.8)
     if method == "knn" and not (0 < kappa <= 1):
         raise ValueError(f"kappa must be in (0, 1], got {kappa!r}")
     param = kappa if method == "knn" else threshold
-    return _match_matrix(np.ascontiguousarray(S, dtype=np.float32), _BINARIZATION[method], float(param))
+    S = np.ascontiguousarray(S, dtype=np.float32)
+    return _match_matrix(S, np.ascontiguousarray(S.T), _BINARIZATION[method], float(param))
 
 
 def _normalize(score, n, m, normalize):
@@ -695,7 +781,11 @@ def _pair_score(X, Y, shift, method, param, smooth, tempi, go, ge):
     S = _cross_sim(X, Y, shift)
     if smooth > 1:
         S = _smooth_diag(S, smooth, tempi)
-    D = _match_matrix(S, method, param)
+    if method == 0:
+        ST = np.ascontiguousarray(S.T) if smooth > 1 else _cross_sim_t(X, Y, shift)
+    else:
+        ST = S[:1, :1]
+    D = _match_matrix(S, ST, method, param)
     top, _, _ = _qmax_score(D, go, ge)
     return top
 
