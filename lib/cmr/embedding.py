@@ -1,0 +1,349 @@
+"""A learned low-dimensional shingle embedding, trained with a triplet loss.
+
+Notebook 05 (``05_Shingles_and_Indexing.ipynb``) explains this module;
+``scripts/train_embedding.py`` trains it on rendered versions of music21
+pieces and commits the weights as ``lib/cmr/data/embedding_K<K>.npz``.
+
+The network (numpy only, forward and backward written out by hand)
+------------------------------------------------------------------
+For a shingle :math:`x \\in \\mathbb{R}^{240}` (rows of
+:func:`cmr.shingles.shingles`)
+
+.. math::
+
+    u = x - \\mu, \\quad h = \\mathrm{ReLU}(u W_1 + b_1), \\quad
+    z = h W_2 + b_2 + u P, \\quad f(x) = z / \\lVert z \\rVert .
+
+``P`` (240 x K) is a linear *skip* path, initialised with the first K
+principal components of the training shingles, and ``W_2`` starts at zero:
+before training the network *is* PCA followed by length normalisation, and
+training adds a non-linear correction.
+
+Triplet loss
+------------
+For an anchor ``a``, a positive ``p`` (the same musical position in another
+version) and a negative ``n`` (a shingle of another piece), with margin
+:math:`m`:
+
+.. math::
+
+    \\ell(a, p, n) = \\max\\bigl(0,\\ \\lVert f(a) - f(p) \\rVert^2
+                     - \\lVert f(a) - f(n) \\rVert^2 + m\\bigr),
+
+averaged over a batch and minimised with Adam (Kingma & Ba, 2015).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+PARAM_NAMES = ("W1", "b1", "W2", "b2", "P")
+
+
+def weights_path(n_components: int) -> Path:
+    """Where the committed weights for output dimension ``K`` live."""
+    return DATA_DIR / f"embedding_K{int(n_components)}.npz"
+
+
+class Embedding:
+    """Shingle embedding network (see module docstring).
+
+    Parameters
+    ----------
+    dim_in : int
+        Input dimension (240 for 20-frame chroma shingles).
+    n_components : int
+        Output dimension K.
+    n_hidden : int
+        Width of the hidden ReLU layer.
+    mean, skip : np.ndarray, optional
+        Input mean (dim_in,) and initial skip matrix (dim_in, K), e.g. from
+        :class:`cmr.indexing.PCA`; default zero mean and a random orthonormal skip.
+    seed : int
+        Initialisation seed.
+    dtype : numpy dtype
+        float32 for training, float64 for gradient checks.
+    """
+
+    def __init__(self, dim_in: int, n_components: int, n_hidden: int = 256, mean=None, skip=None,
+                 seed: int = 0, dtype=np.float32):
+        if dim_in < 1 or n_components < 1 or n_hidden < 1:
+            raise ValueError(f"dim_in, n_components and n_hidden must be >= 1, got "
+                             f"{dim_in}, {n_components}, {n_hidden}")
+        rng = np.random.default_rng(seed)
+        self.dtype = np.dtype(dtype)
+        self.mu = np.zeros(dim_in, self.dtype) if mean is None else np.asarray(mean, self.dtype).copy()
+        if skip is None:
+            skip = np.linalg.qr(rng.standard_normal((dim_in, dim_in)))[0][:, :n_components]
+        skip = np.asarray(skip, self.dtype)
+        if skip.shape != (dim_in, n_components) or self.mu.shape != (dim_in,):
+            raise ValueError(f"mean must have shape ({dim_in},) and skip ({dim_in}, {n_components}); "
+                             f"got {self.mu.shape} and {skip.shape}")
+        self.params = {
+            "W1": (rng.standard_normal((dim_in, n_hidden)) * np.sqrt(2.0 / dim_in)).astype(self.dtype),
+            "b1": np.zeros(n_hidden, self.dtype),
+            "W2": np.zeros((n_hidden, n_components), self.dtype),
+            "b2": np.zeros(n_components, self.dtype),
+            "P": skip.copy(),
+        }
+        self.history: dict = {}
+        self.meta: dict = {}
+
+    @property
+    def dim_in(self) -> int:
+        return self.params["W1"].shape[0]
+
+    @property
+    def n_components(self) -> int:
+        return self.params["P"].shape[1]
+
+    # --- forward / backward --------------------------------------------------
+    def _forward(self, X):
+        p = self.params
+        u = X - self.mu
+        pre = u @ p["W1"] + p["b1"]
+        h = np.maximum(pre, 0)
+        z = h @ p["W2"] + p["b2"] + u @ p["P"]
+        norm = np.sqrt(np.sum(z * z, axis=1, keepdims=True) + 1e-12)
+        return z / norm, (u, pre, h, norm)
+
+    def _backward(self, dE, E, cache):
+        u, pre, h, norm = cache
+        p = self.params
+        dz = (dE - E * np.sum(dE * E, axis=1, keepdims=True)) / norm
+        dh = (dz @ p["W2"].T) * (pre > 0)
+        return {"W1": u.T @ dh, "b1": dh.sum(axis=0), "W2": h.T @ dz, "b2": dz.sum(axis=0), "P": u.T @ dz}
+
+    def embed(self, X, block: int = 65536) -> np.ndarray:
+        """Embed rows of ``X`` (shape (n, dim_in)) -> shape (n, K), unit-norm rows."""
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.dim_in:
+            raise ValueError(f"X must have shape (n, {self.dim_in}), got {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X contains NaN or infinite values")
+        out = np.empty((len(X), self.n_components), self.dtype)
+        for a in range(0, len(X), block):
+            out[a:a + block] = self._forward(X[a:a + block].astype(self.dtype, copy=False))[0]
+        return out
+
+    def triplet_loss(self, A, Pos, Neg, margin: float = 0.2, grad: bool = True):
+        """Mean triplet loss of a batch and (optionally) its gradient.
+
+        Parameters
+        ----------
+        A, Pos, Neg : np.ndarray, shape (B, dim_in)
+            Anchors, positives and negatives.
+        margin : float
+        grad : bool
+            Also return the gradient w.r.t. every parameter.
+
+        Returns
+        -------
+        loss : float
+        grads : dict of np.ndarray (same keys and shapes as ``params``), only with ``grad``
+        """
+        A, Pos, Neg = (np.asarray(M, self.dtype) for M in (A, Pos, Neg))
+        if not (A.shape == Pos.shape == Neg.shape) or A.ndim != 2 or A.shape[1] != self.dim_in:
+            raise ValueError(f"A, Pos, Neg must share shape (B, {self.dim_in}); got "
+                             f"{A.shape}, {Pos.shape}, {Neg.shape}")
+        B = len(A)
+        E, cache = self._forward(np.concatenate([A, Pos, Neg]))
+        ea, ep, en = E[:B], E[B:2 * B], E[2 * B:]
+        dap = np.sum((ea - ep) ** 2, axis=1)
+        dan = np.sum((ea - en) ** 2, axis=1)
+        viol = dap - dan + margin
+        active = (viol > 0).astype(self.dtype)[:, None]
+        loss = float(np.sum(np.maximum(viol, 0)) / B)
+        if not grad:
+            return loss
+        dea = 2.0 * (en - ep) * active / B
+        dep = -2.0 * (ea - ep) * active / B
+        den = 2.0 * (ea - en) * active / B
+        return loss, self._backward(np.concatenate([dea, dep, den]), E, cache)
+
+    # --- persistence -----------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write weights, training history and metadata to ``path`` (.npz)."""
+        path = Path(path)
+        hist = {f"history_{k}": np.asarray(v) for k, v in self.history.items()}
+        np.savez_compressed(path, mu=self.mu, **self.params, **hist,
+                            meta=np.array(json.dumps(self.meta)))
+        return path
+
+    @classmethod
+    def from_arrays(cls, arrays) -> "Embedding":
+        W1, P = arrays["W1"], arrays["P"]
+        net = cls(W1.shape[0], P.shape[1], W1.shape[1], mean=arrays["mu"], skip=P, dtype=P.dtype)
+        for name in PARAM_NAMES:
+            net.params[name] = np.asarray(arrays[name], net.dtype).copy()
+        net.history = {k[len("history_"):]: np.asarray(arrays[k]) for k in arrays if k.startswith("history_")}
+        net.meta = json.loads(str(arrays["meta"])) if "meta" in arrays else {}
+        return net
+
+
+def load(path) -> Embedding:
+    """Read an :class:`Embedding` written by :meth:`Embedding.save` (or ``K`` -> committed weights)."""
+    if isinstance(path, (int, np.integer)):
+        path = weights_path(path)
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"embedding weights {str(path)!r} do not exist "
+                         f"(train them with scripts/train_embedding.py)")
+    with np.load(path, allow_pickle=False) as f:
+        return Embedding.from_arrays({k: f[k] for k in f.files})
+
+
+class Adam:
+    """Adam optimiser (Kingma & Ba, ICLR 2015) for a dict of numpy arrays."""
+
+    def __init__(self, params: dict, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8):
+        self.params, self.lr, self.b1, self.b2, self.eps = params, lr, beta1, beta2, eps
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.t = 0
+
+    def step(self, grads: dict, lr: float | None = None) -> None:
+        self.t += 1
+        lr = self.lr if lr is None else lr
+        c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
+        for k, g in grads.items():
+            self.m[k] *= self.b1
+            self.m[k] += (1 - self.b1) * g
+            self.v[k] *= self.b2
+            self.v[k] += (1 - self.b2) * g * g
+            self.params[k] -= lr * (self.m[k] / c1) / (np.sqrt(self.v[k] / c2) + self.eps)
+
+
+def numerical_gradient(net: Embedding, A, Pos, Neg, name: str, entries, margin: float = 0.2,
+                       eps: float = 1e-6) -> np.ndarray:
+    """Central finite differences of the triplet loss for selected entries of one parameter.
+
+    Used by the tests (and the notebook) to check :meth:`Embedding.triplet_loss`.
+    ``entries`` is a list of index tuples into ``net.params[name]``.
+    """
+    out = []
+    theta = net.params[name]
+    for ix in entries:
+        old = theta[ix]
+        theta[ix] = old + eps
+        lp = net.triplet_loss(A, Pos, Neg, margin, grad=False)
+        theta[ix] = old - eps
+        lm = net.triplet_loss(A, Pos, Neg, margin, grad=False)
+        theta[ix] = old
+        out.append((lp - lm) / (2 * eps))
+    return np.array(out)
+
+
+def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 256,
+          margin: float = 0.2, lr: float = 1e-3, n_candidates: int = 8, val_fraction: float = 0.1,
+          eval_every: int = 100, seed: int = 0, progress: bool = True) -> dict:
+    """Train with triplets (anchor, same position in another version, another piece).
+
+    Parameters
+    ----------
+    net : Embedding
+    X : np.ndarray, shape (n, dim_in)
+        Training shingles.
+    pairs : np.ndarray of int, shape (m, 2)
+        (anchor row, positive row): two shingles at the same musical
+        position in two versions of the same piece.
+    piece : np.ndarray of int, shape (n,)
+        Piece number of every shingle (negatives come from other pieces).
+    steps, batch, margin, lr : training schedule (lr decays by cosine to 5 %).
+    n_candidates : int
+        Negatives drawn per anchor; the one closest to the anchor under the
+        current network is used (hard-negative mining within a small pool).
+    val_fraction : float
+        Fraction of *pieces* held out for the validation curve.
+    eval_every : int
+        Steps between validation measurements.
+
+    Returns
+    -------
+    history : dict with arrays ``step``, ``train_loss``, ``val_loss``,
+        ``val_accuracy`` (fraction of validation triplets with
+        d(a, p) < d(a, n)); also stored in ``net.history``.
+    """
+    from tqdm.auto import tqdm
+
+    X = np.asarray(X, net.dtype)
+    pairs, piece = np.asarray(pairs), np.asarray(piece)
+    if len(X) != len(piece):
+        raise ValueError(f"X and piece need the same length, got {len(X)} and {len(piece)}")
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or (pairs.size and (pairs.min() < 0 or pairs.max() >= len(X))):
+        raise ValueError(f"pairs must have shape (m, 2) with rows of X, got shape {pairs.shape}")
+    rng = np.random.default_rng(seed)
+    pieces = np.unique(piece)
+    n_val = max(1, int(round(val_fraction * len(pieces)))) if len(pieces) > 2 else 0
+    val_pieces = rng.choice(pieces, n_val, replace=False) if n_val else np.array([], dtype=piece.dtype)
+    is_val = np.isin(piece, val_pieces)
+    train_rows = np.flatnonzero(~is_val)
+    train_pairs = pairs[~is_val[pairs[:, 0]]]
+    if len(train_pairs) == 0:
+        raise ValueError("no (anchor, positive) pair among the training pieces")
+
+    def sample_negatives(rows_pool, a_rows, k):
+        cand = rng.choice(rows_pool, (len(a_rows), k))
+        same = piece[cand] == piece[a_rows][:, None]
+        while same.any():
+            cand[same] = rng.choice(rows_pool, int(same.sum()))
+            same = piece[cand] == piece[a_rows][:, None]
+        return cand
+
+    val_pairs = pairs[is_val[pairs[:, 0]]]
+    val_rows = np.zeros(0, dtype=int)
+    if len(val_pairs):
+        val_pairs = val_pairs[rng.choice(len(val_pairs), min(2000, len(val_pairs)), replace=False)]
+        val_rows, val_pos = val_pairs[:, 0], val_pairs[:, 1]
+        val_neg = sample_negatives(np.flatnonzero(is_val), val_rows, 1)[:, 0]
+
+    opt = Adam(net.params, lr=lr)
+    hist = {"step": [], "train_loss": [], "val_loss": [], "val_accuracy": []}
+    running = []
+    bar = tqdm(range(1, steps + 1), disable=not progress, desc=f"K={net.n_components}")
+    def measure(step):
+        hist["step"].append(step)
+        hist["train_loss"].append(float(np.mean(running)) if running else float("nan"))
+        running.clear()
+        if val_rows.size:
+            hist["val_loss"].append(net.triplet_loss(X[val_rows], X[val_pos], X[val_neg], margin, grad=False))
+            ea, ep, en = (net.embed(X[r]) for r in (val_rows, val_pos, val_neg))
+            acc = float(np.mean(np.sum((ea - ep) ** 2, 1) < np.sum((ea - en) ** 2, 1)))
+            hist["val_accuracy"].append(acc)
+            bar.set_postfix(loss=f"{hist['train_loss'][-1]:.4f}", val_acc=f"{acc:.3f}")
+
+    measure(0)  # the untrained network (step 0, no training loss yet)
+    for step in bar:
+        ab = train_pairs[rng.integers(0, len(train_pairs), batch)]
+        a, pos = ab[:, 0], ab[:, 1]
+        cand = sample_negatives(train_rows, a, n_candidates)
+        if n_candidates > 1:
+            ea = net.embed(X[a])
+            ec = net.embed(X[cand.ravel()]).reshape(batch, n_candidates, -1)
+            hardest = np.argmax(np.einsum("bd,bkd->bk", ea, ec), axis=1)
+            neg = cand[np.arange(batch), hardest]
+        else:
+            neg = cand[:, 0]
+        cur_lr = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * step / steps)))
+        loss, grads = net.triplet_loss(X[a], X[pos], X[neg], margin)
+        opt.step(grads, lr=cur_lr)
+        running.append(loss)
+        if step % eval_every == 0 or step == steps:
+            measure(step)
+    net.history = {k: np.asarray(v, dtype=np.float64) for k, v in hist.items()}
+    return net.history
+
+
+def load_training_shingles(path=None) -> np.ndarray:
+    """The rendered training shingles written by scripts/build_shingle_training_data.py."""
+    from cmr.paths import cache_dir
+
+    path = Path(path) if path else cache_dir("shingles") / "training_shingles.npz"
+    if not path.exists():
+        raise ValueError(f"training shingles {str(path)!r} not found; run scripts/build_shingle_training_data.py")
+    with np.load(path) as f:
+        return f["X"]

@@ -1,0 +1,168 @@
+"""Training shingles for the learned embedding, from rendered music21 pieces.
+
+For every piece of a list of music21 corpus scores (chorales, madrigals,
+string quartets, songs, piano pieces -- *none* of the works of the real
+evaluation collection), four versions are rendered with cmr.synth (random
+tempo factor and local tempo curve, instruments, articulation, reverb,
+noise), their CENS at 1 Hz is computed with cmr.chroma, and cut into
+20-frame shingles. Because the renderer knows which score beat sounds when,
+each shingle gets *positive partners*: the shingle at the same musical
+position (same score beat at the shingle centre) in each other version.
+
+Output: ``cmr.paths.cache_dir('shingles')/training_shingles.npz`` with
+``X`` (n, 240) float32, ``piece``, ``version``, ``start`` (frame), ``beat``
+(score beat at the shingle centre) and ``pairs`` (m, 2): (anchor row,
+positive row). Nothing audio is kept on disk (rendering is fast; the
+score parses are cached by cmr.symbolic.cached_score_notes).
+
+Run: ``.venv/bin/python scripts/build_shingle_training_data.py`` (about
+10-20 min on 2 cores, most of it parsing scores the first time).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from cmr import chroma, shingles, symbolic, synth
+from cmr.paths import cache_dir
+
+LENGTH = 20
+#: Programs drawn for versions: piano, harpsichord, organ, guitar, strings, violin, cello, choir, flute, clarinet
+PROGRAMS = (0, 6, 19, 24, 48, 40, 42, 52, 73, 71)
+
+
+def training_pieces() -> list[str]:
+    """Corpus names used for training (none is a work of the evaluation set)."""
+    from music21 import corpus
+
+    names = sorted(str(p).split("/corpus/")[1] for p in corpus.getPaths())
+    pick = []
+    wanted_prefixes = ("beethoven/opus18no1/", "beethoven/opus59", "mozart/", "haydn/", "schumann_robert/",
+                       "schumann_clara/", "chopin/", "corelli/", "handel/", "joplin/", "schubert/", "verdi/",
+                       "weber/", "cpebach/", "beach/", "josquin/", "luca/")
+    for n in names:
+        if n.endswith(".krn") and n.replace(".krn", ".mxl") in names:
+            continue  # same movement twice
+        if n.startswith(wanted_prefixes):
+            pick.append(n)
+    madrigals = [n for n in names if n.startswith("monteverdi/madrigal.3.") and n.endswith(".mxl")
+                 and "_old" not in n][:20]
+    chorales = [n for n in names if n.startswith("bach/bwv") and n.endswith(".mxl")][::8][:50]
+    # cheap-to-parse scores first, so that a time budget keeps the most pieces
+    cost = lambda n: (0 if n.startswith(("bach/", "josquin/")) else 1 if n.startswith("monteverdi/")  # noqa: E731
+                      else 3 if n.startswith(("beethoven/", "haydn/opus74", "mozart/k458")) else 2)
+    pick = sorted(chorales + madrigals + pick, key=lambda n: (cost(n), n))
+    # the evaluation collection holds Beethoven Op. 55, Chopin Op. 7/1, 24/1, 33/2, 33/3, 68/4, Vivaldi RV 269
+    forbidden = ("opus55", "op55", "mazurka07-1", "mazurka24-1", "mazurka33-2", "mazurka33-3", "mazurka68-4",
+                 "vivaldi")
+    return [n for n in pick if not any(f in n.lower() for f in forbidden)]
+
+
+def random_version(rng, name: str, piece_bpm: float) -> synth.Version:
+    n_parts_prog = int(rng.choice(PROGRAMS))
+    curve = tuple((float(b), float(np.exp(rng.normal(0, 0.12)))) for b in np.arange(0, 400, 16))
+    return synth.Version(
+        name=name,
+        tempo_factor=float(np.exp(rng.uniform(np.log(0.7), np.log(1.4)))),
+        tempo_curve=curve,
+        programs=n_parts_prog if rng.random() < 0.5 else tuple(int(p) for p in rng.choice(PROGRAMS, 8)),
+        velocity_jitter=float(rng.uniform(0, 12)),
+        articulation=float(rng.uniform(0.6, 1.1)),
+        reverb=float(rng.uniform(0, 0.5)),
+        snr_db=float(rng.uniform(25, 60)),
+        seed=int(rng.integers(1 << 30)),
+    )
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--versions", type=int, default=4)
+    ap.add_argument("--max-seconds", type=float, default=90.0,
+                    help="keep the score beats played in the first ~this many seconds at the score tempo")
+    ap.add_argument("--max-pieces", type=int, default=None)
+    ap.add_argument("--sr", type=int, default=22050)
+    ap.add_argument("--time-budget", type=float, default=900.0,
+                    help="stop starting new pieces after this many seconds")
+    args = ap.parse_args(argv)
+
+    rng = np.random.default_rng(2026)
+    pieces = training_pieces()[:args.max_pieces]
+    X, piece_id, version_id, starts, beats = [], [], [], [], []
+    skipped = []
+    t0 = time.perf_counter()
+    row0 = 0
+    pairs = []
+    for p, name in enumerate(tqdm(pieces, desc="pieces")):
+        if time.perf_counter() - t0 > args.time_budget:
+            skipped.append((name, "time budget reached"))
+            continue
+        try:
+            notes = symbolic.cached_score_notes(name)
+        except Exception as exc:  # a corpus file music21 cannot read is skipped and reported
+            skipped.append((name, repr(exc)[:80]))
+            continue
+        if len(notes) < 20:
+            skipped.append((name, "too few notes"))
+            continue
+        bpm = float(notes.attrs.get("bpm") or 96.0)
+        limit = args.max_seconds * bpm / 60.0
+        if notes["start_beat"].max() > limit:
+            attrs = dict(notes.attrs)
+            notes = notes[notes["start_beat"] < limit].copy()
+            notes.attrs.update(attrs)
+        per_version = []
+        for v in range(args.versions):
+            version = random_version(rng, f"v{v}", bpm)
+            try:
+                r = synth.render(notes, version, sr=args.sr)
+                F, _ = chroma.chroma(r.audio, r.sr, kind="cens", feature_rate=1.0)
+            except Exception as exc:
+                skipped.append((f"{name} v{v}", repr(exc)[:80]))
+                continue
+            S = shingles.shingles(F, LENGTH)
+            if len(S) == 0:
+                continue
+            centre = np.arange(len(S)) + LENGTH / 2
+            b = r.time_to_beat(centre)
+            per_version.append((S, b, r))
+        if len(per_version) < 2:
+            skipped.append((name, "fewer than 2 usable versions"))
+            continue
+        offsets = []
+        for v, (S, b, r) in enumerate(per_version):
+            offsets.append(row0)
+            X.append(S)
+            piece_id.append(np.full(len(S), p, np.int32))
+            version_id.append(np.full(len(S), v, np.int8))
+            starts.append(np.arange(len(S), dtype=np.int32))
+            beats.append(b.astype(np.float32))
+            row0 += len(S)
+        # positives: same score beat at the shingle centre in every other version
+        for va, (Sa, ba, ra) in enumerate(per_version):
+            for vb, (Sb, bb, rb) in enumerate(per_version):
+                if va == vb:
+                    continue
+                tb = rb.beat_to_time(ba, missing="nan")
+                sb = np.round(np.asarray(tb) - LENGTH / 2)
+                ok = np.isfinite(sb) & (sb >= 0) & (sb < len(Sb))
+                a_rows = offsets[va] + np.flatnonzero(ok)
+                b_rows = offsets[vb] + sb[ok].astype(int)
+                pairs.append(np.stack([a_rows, b_rows], axis=1))
+    out = cache_dir("shingles") / "training_shingles.npz"
+    np.savez(out, X=np.concatenate(X), piece=np.concatenate(piece_id), version=np.concatenate(version_id),
+             start=np.concatenate(starts), beat=np.concatenate(beats), pairs=np.concatenate(pairs),
+             pieces=np.array(pieces), used_pieces=np.array([pieces[i] for i in sorted(set(np.concatenate(piece_id).tolist()))]))
+    n = sum(len(x) for x in X)
+    used = sorted(set(np.concatenate(piece_id).tolist()))
+    print(f"{len(used)} pieces, {n} shingles "
+          f"({n / 3600:.1f} h of rendered audio at 1 Hz), {sum(len(q) for q in pairs)} positive pairs, "
+          f"{time.perf_counter() - t0:.0f} s -> {out}")
+    for s in skipped:
+        print("skipped:", *s)
+
+
+if __name__ == "__main__":
+    main()
