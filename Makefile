@@ -15,6 +15,8 @@ help:
 	@echo "make test    run the library tests and execute every notebook with nbval"
 	@echo "make bench   run the benchmarks, print what they measure"
 	@echo "make audio   regenerate the example audio in audio/ from the scores"
+	@echo "make e2e     run every notebook in JupyterLab in headless Chromium and check it (needs Debian's chromium)"
+	@echo "make html    execute the notebooks and render the static site into build/site/"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +40,24 @@ bench: $(STAMP)
 
 audio: $(STAMP)
 	$(PY) scripts/make_audio.py
+
+# Browser test: JupyterLab + Debian's /usr/bin/chromium driven by Playwright
+# (no browser download). Hard limit E2E_TIMEOUT seconds for the whole run;
+# each notebook has its own limit (CMR_E2E_TIMEOUT, default 120 s).
+E2E_STAMP   := $(VENV)/.cmr-e2e-installed
+E2E_TIMEOUT ?= 1800
+
+$(E2E_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,e2e]'
+	touch $(E2E_STAMP)
+
+e2e: $(E2E_STAMP)
+	@test -x "$${CMR_CHROMIUM:-/usr/bin/chromium}" || { \
+	  echo "make e2e needs Debian's chromium: run 'apt-get install -y chromium' as root (or set CMR_CHROMIUM)"; exit 1; }
+	CMR_E2E=1 timeout -k 30 $(E2E_TIMEOUT) $(PY) -m pytest tests/e2e -p no:cacheprovider -v -s
+
+html: $(STAMP)
+	$(PY) scripts/build_site.py
 
 clean:
 	rm -rf $(VENV) .cache build
