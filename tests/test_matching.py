@@ -256,3 +256,34 @@ def test_database_roundtrip_and_cache(tmp_path, monkeypatch):
         mt.Database.load(tmp_path / "nothere.npz")
     with pytest.raises(ValueError, match="items"):
         mt.build_database([{"y": [0.0]}], feature_fn=feats, progress=False, cache=False)
+
+
+def test_dtw_matching_finds_locally_warped_version(rng):
+    """A version with a tempo change inside the passage: DTW follows it, no query scaling needed."""
+    chords, durs = random_chords(rng, 40)
+    original = render_chords(chords, durs)
+    warped_durs = durs.copy()
+    warped_durs[10:15] *= 1.5   # slower in the middle
+    warped_durs[15:20] *= 0.75  # then faster
+    warped = render_chords(chords, warped_durs)
+    distractors = [render_chords(*random_chords(rng, 40)) for _ in range(3)]
+    db = mt.Database.from_features(distractors + [warped], FR)
+    t0, t1 = np.sum(durs[:8]), np.sum(durs[:22])
+    query = original[:, int(round(t0 * FR)):int(round(t1 * FR))]
+    true_start, true_end = np.sum(warped_durs[:8]), np.sum(warped_durs[:22])
+    curve, matches = mt.match(query, db, method="dtw", num=3)
+    top = matches[0]
+    assert top.doc == 3
+    assert abs(top.start - true_start) <= 0.5 and abs(top.end - true_end) <= 0.5
+    assert top.cost < 0.05
+    # the DTW curve at the true end equals a brute-force subsequence DTW with the same steps
+    from cmr import dtw as cdtw
+    X = db.doc_features(3)
+    C = 1.0 - mt.normalize_features(query).T.astype(np.float64) @ X
+    ref = cdtw.subsequence_dtw(C=C, step_sizes=cdtw.STEPS_TEMPO, weights=(1, 2, 1)).Delta / query.shape[1]
+    np.testing.assert_allclose(curve.doc_curve(3)[1], ref, atol=1e-4)
+    # a curve over documents never spans two of them: the query does not fit in a tiny document
+    small = mt.Database.from_features([X[:, :5], X], FR)
+    assert np.all(np.isinf(mt.dtw_matching(query, small).cost[:5]))
+    with pytest.raises(ValueError, match="query"):
+        mt.dtw_matching(np.ones((12, 10 * X.shape[1])), db)

@@ -67,6 +67,7 @@ __all__ = [
     "Match",
     "MatchingCurve",
     "normalize_features",
+    "cens_features",
     "scale_tempo",
     "build_database",
     "diagonal_matching",
@@ -341,42 +342,65 @@ class Database:
         return cls(feats, fr, doc_ids, offsets, meta)
 
 
-def _default_feature_fn(feature_rate: float):
-    """CENS features at ``feature_rate`` via :mod:`cmr.chroma` (librosa as a fallback)."""
-    def fn(y, sr):
-        try:
-            from cmr import chroma as _chroma  # noqa: F401
-            cens = getattr(_chroma, "cens", None)
-        except ImportError:
-            cens = None
-        if cens is not None:
-            out = cens(y, sr, feature_rate=feature_rate)
-            return out[0] if isinstance(out, tuple) else out
-        import librosa
-        hop = 512
-        C = librosa.feature.chroma_cens(y=np.asarray(y, np.float32), sr=sr, hop_length=hop)
-        step = max(1, int(round(sr / hop / feature_rate)))
-        return C[:, ::step]
-    return fn
+def cens_features(y, sr: float, feature_rate: float = 2.0, smooth_seconds: float | None = None,
+                  tuning_cents: float | None = None) -> np.ndarray:
+    """CENS features for matching: IIR-filterbank chroma, quantised, smoothed, downsampled.
+
+    The chroma is computed at ``base = max(10, 5 * feature_rate)`` Hz with
+    :func:`cmr.chroma.chroma_iir`, then :func:`cmr.chroma.cens` smooths it
+    over ``smooth_seconds`` (Hann window; default ``4 / feature_rate`` s,
+    i.e. the classic CENS 41/10 at 1 Hz and 21/5 at 2 Hz) and resamples it to
+    ``feature_rate``.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,), mono audio
+    sr : float, Hz
+    feature_rate : float, frames per second of the result
+    smooth_seconds : float, optional, length of the smoothing window
+    tuning_cents : float or None
+        Tuning of the recording in cents; ``None`` estimates it (robust to
+        versions tuned off A4 = 440 Hz).
+
+    Returns
+    -------
+    np.ndarray, shape (12, N), float32, unit-norm frames at ``feature_rate``
+    """
+    from cmr import chroma as _chroma
+
+    fr = float(feature_rate)
+    if not np.isfinite(fr) or not 0 < fr <= 50:
+        raise ValueError(f"feature_rate: expected a rate in (0, 50] Hz, got {feature_rate!r}")
+    base = max(10.0, 5.0 * fr)
+    if smooth_seconds is None:
+        smooth_seconds = 4.0 / fr
+    if not np.isfinite(smooth_seconds) or smooth_seconds < 0:
+        raise ValueError(f"smooth_seconds: expected a non-negative duration, got {smooth_seconds!r}")
+    smooth_len = max(1, int(round(smooth_seconds * base)) | 1)
+    C = _chroma.chroma_iir(y, sr, feature_rate=base, tuning_cents=tuning_cents, norm=None)
+    X, _rate = _chroma.cens(C, base, smooth_len=smooth_len, target_rate=fr)
+    return X
 
 
 def build_database(items, feature_rate: float = 2.0, feature_fn: Callable | None = None,
                    name: str | None = None, progress: bool = True, cache: bool = True,
-                   rebuild: bool = False) -> Database:
+                   rebuild: bool = False, feature_key: str | None = None) -> Database:
     """Compute features of many recordings once and collect them in a :class:`Database`.
 
     Parameters
     ----------
     items : iterable of dict
         One per recording, with ``"id"`` (unique str) and either ``"audio"``
-        (a path, loaded with :func:`cmr.audio.load` when available, else
-        librosa) or ``"y"`` and ``"sr"`` (samples). Other keys are kept as the
+        (a path, loaded with :func:`cmr.audio.load` at 22050 Hz) or ``"y"`` and ``"sr"`` (samples). Other keys are kept as the
         document's metadata (JSON-serialisable values only).
     feature_rate : float
         Feature rate of the database in Hz (1-10 is typical for matching).
     feature_fn : callable ``(y, sr) -> np.ndarray (12, N)``, optional
         Feature extractor whose output has ``feature_rate`` frames per
-        second; default: CENS from :mod:`cmr.chroma`.
+        second; default: :func:`cens_features` at ``feature_rate``.
+    feature_key : str, optional
+        Describes a custom ``feature_fn`` and its parameters in the cache key
+        (default: its module and name; give it when parameters change).
     name : str, optional
         Cache name. With ``cache=True`` the database is stored as
         ``cmr.paths.cache_dir("matching")/<name>-<hash>.npz`` (the hash covers
@@ -394,12 +418,17 @@ def build_database(items, feature_rate: float = 2.0, feature_fn: Callable | None
     for i, it in enumerate(items):
         if not isinstance(it, dict) or "id" not in it or not ("audio" in it or ("y" in it and "sr" in it)):
             raise ValueError(f"items[{i}]: expected a dict with 'id' and 'audio' (path) or 'y' and 'sr', got {it!r:.80}")
-    fn = feature_fn or _default_feature_fn(fr)
+    if feature_fn is None:
+        def fn(y, sr):
+            return cens_features(y, sr, feature_rate=fr)
+        fn_key = f"cmr.matching.cens_features(feature_rate={fr})"
+    else:
+        fn = feature_fn
+        fn_key = feature_key or f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__name__)}"
     path = None
     if cache and name:
         from cmr.paths import cache_dir
-        key = json.dumps([[str(it["id"]), str(it.get("audio", ""))] for it in items]
-                         + [fr, getattr(fn, "__qualname__", repr(fn)), getattr(fn, "__module__", "")])
+        key = json.dumps([[str(it["id"]), str(it.get("audio", ""))] for it in items] + [fr, fn_key])
         digest = hashlib.sha1(key.encode()).hexdigest()[:12]
         path = cache_dir("matching") / f"{name}-{digest}.npz"
         if path.is_file() and not rebuild:
@@ -424,20 +453,9 @@ def build_database(items, feature_rate: float = 2.0, feature_fn: Callable | None
 
 
 def _load_audio(path, sr: int = 22050):
-    try:
-        from cmr import audio as _audio
-        load = getattr(_audio, "load", None)
-    except ImportError:
-        load = None
-    if load is not None:
-        out = load(path, sr=sr)
-        return (out[0], out[1]) if isinstance(out, tuple) else (out, sr)
-    import librosa
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"audio: no such file {p}")
-    y, sr = librosa.load(p, sr=sr, mono=True)
-    return y.astype(np.float32), sr
+    from cmr.audio import load
+
+    return load(path, sr=sr), sr
 
 
 # ---------------------------------------------------------------------------
@@ -758,10 +776,12 @@ def dtw_matching(query, db: Database, transposition_invariant: bool = False, shi
                  step_sizes=None, weights=None) -> MatchingCurve:
     """Subsequence-DTW matching curve of a query over a database.
 
-    Every document is aligned separately with subsequence DTW (so no match
-    can run across a document boundary); the curve at frame ``b`` is the
-    accumulated cost of the best alignment of the whole query that ends at
-    ``b``, divided by the query length ``M``.
+    Every document is aligned separately with :func:`cmr.dtw.subsequence_dtw`
+    (cosine cost), so no match can run across a document boundary. The curve
+    at frame ``b`` is the accumulated cost of the best alignment of the whole
+    query that ends at ``b``, divided by the query length ``M``: local tempo
+    changes are absorbed by the warping path instead of by scaled copies of
+    the query.
 
     Parameters
     ----------
@@ -770,53 +790,68 @@ def dtw_matching(query, db: Database, transposition_invariant: bool = False, shi
     transposition_invariant, shifts
         As in :func:`diagonal_matching`.
     step_sizes, weights
-        Passed to :func:`cmr.dtw.subsequence_dtw` (default: its own default).
+        Step sizes ``(query frames, database frames)`` and weights of the
+        DTW; default ``cmr.dtw.STEPS_TEMPO`` = ``((1, 1), (2, 1), (1, 2))``,
+        which allows local tempo ratios between 1/2 and 2, with weights
+        ``(1, 2, 1)``: a step weighs as many query frames as it advances, so
+        every path sums (about) ``M`` local costs. With unit weights a path
+        that skips query frames with ``(2, 1)`` sums fewer costs and looks
+        cheaper, which favours spurious matches twice as fast as the query.
 
     Returns
     -------
     MatchingCurve
-        ``anchor="end"``; the start frame of each selected match is found by
-        backtracking in :func:`select_matches`.
+        ``anchor="end"``; ``other`` is filled with the start frame of each
+        selected match by :func:`select_matches` (by backtracking).
+
+    Raises
+    ------
+    ValueError
+        If the query is longer than every document.
     """
+    from cmr import dtw as _dtw
+
     query = _check_query_db(query, db)
     sh = _shift_set(transposition_invariant, shifts)
+    if step_sizes is None:
+        step_sizes = _dtw.STEPS_TEMPO
+        if weights is None:
+            weights = (1.0, 2.0, 1.0)
     M = query.shape[1]
     if db.n_frames == 0:
         return _empty_curve(db, M, "dtw", "end")
+    lengths = db.doc_lengths()
+    if lengths.max() < M:
+        raise ValueError(f"query: {M} frames ({M / db.feature_rate:.1f} s) is longer than the longest document "
+                         f"({lengths.max()} frames, {lengths.max() / db.feature_rate:.1f} s)")
     qn = normalize_features(query)
     cost = np.full(db.n_frames, np.inf, np.float32)
     shift = np.zeros(db.n_frames, np.int8)
-    other = np.full(db.n_frames, -1, np.int64)
+    best_res = np.full(db.n_frames, -1, np.int32)
+    results = []
     for s in sh:
         Qs = np.ascontiguousarray(np.roll(qn, s, axis=0))
         for d in range(db.n_docs):
             a, b = db.offsets[d], db.offsets[d + 1]
-            if b - a == 0:
+            if b - a < M:
                 continue
-            delta, starts = _subsequence_curve(Qs, db.features[:, a:b], step_sizes, weights)
+            try:
+                res = _dtw.subsequence_dtw(Qs, db.features[:, a:b], metric="cosine", step_sizes=step_sizes,
+                                           weights=weights)
+            except ValueError as exc:
+                if "cannot be aligned" in str(exc):  # document too short for these step sizes
+                    continue
+                raise
+            delta = (np.asarray(res.Delta, np.float64) / M).astype(np.float32)
             better = delta < cost[a:b]
             cost[a:b][better] = delta[better]
             shift[a:b][better] = s
-            if starts is not None:
-                other[a:b][better] = a + starts[better]
-    return MatchingCurve(cost, "end", other, np.full(db.n_frames, np.nan, np.float32), shift, db, M, "dtw",
-                         {"step_sizes": step_sizes, "weights": weights, "shifts": sh})
-
-
-def _subsequence_curve(Q, X, step_sizes, weights):
-    """Per-document subsequence DTW curve (cost/M per end frame) and start frames (or None)."""
-    from cmr import dtw as _dtw
-    kwargs = {}
-    if step_sizes is not None:
-        kwargs["step_sizes"] = step_sizes
-    if weights is not None:
-        kwargs["weights"] = weights
-    res = _dtw.subsequence_dtw(Q, X, metric="cosine", **kwargs)
-    return _curve_from_dtw_result(res, Q.shape[1])
-
-
-def _curve_from_dtw_result(res, M):  # adapted to cmr.dtw's result type once it exists
-    raise NotImplementedError("cmr.dtw.subsequence_dtw is not available yet")
+            best_res[a:b][better] = len(results)
+            results.append((d, res))
+    return MatchingCurve(cost, "end", np.full(db.n_frames, -1, np.int64), np.full(db.n_frames, np.nan),
+                         shift, db, M, "dtw",
+                         {"step_sizes": step_sizes, "weights": weights, "shifts": sh,
+                          "results": results, "result_index": best_res})
 
 
 # ---------------------------------------------------------------------------
@@ -923,7 +958,12 @@ def select_matches(curve: MatchingCurve, num: int | None = 10, threshold: float 
 
 
 def _dtw_start(curve, i, d):
-    raise NotImplementedError("start frames of DTW matches need cmr.dtw")
+    """Start frame (global) of the DTW match ending at global frame ``i``, by backtracking."""
+    j = int(curve.details["result_index"][i])
+    doc, res = curve.details["results"][j]
+    a = int(curve.db.offsets[doc])
+    start, _end = res.segment(i - a)
+    return a + int(start)
 
 
 def match(query, db: Database, method: str = "diagonal", num: int | None = 10, threshold: float | None = None,
