@@ -469,7 +469,7 @@ def chroma_cqt(y, sr: float, hop_length: int = 2205, tuning: float | None = None
 # ---------------------------------------------------------------------------
 
 def pitch_features(y, sr: float, feature_rate: float = 50.0, window_seconds: float | None = None,
-                   tuning_cents: float | None = 0.0) -> np.ndarray:
+                   tuning_cents: float | None = 0.0, threads: int | None = None) -> np.ndarray:
     """Short-time energies of the 88 piano pitches (A0..C8) from the IIR filterbank.
 
     See :func:`cmr.filterbank.pitch_features` for the full description.
@@ -484,7 +484,7 @@ def pitch_features(y, sr: float, feature_rate: float = 50.0, window_seconds: flo
     y = _check_audio(y, sr)
     cents = _tuning_cents(tuning_cents, y, sr)
     return filterbank.pitch_features(y, sr, feature_rate=feature_rate, window_seconds=window_seconds,
-                                     tuning_cents=cents)
+                                     tuning_cents=cents, threads=threads)
 
 
 def pitch_to_chroma(P, first_pitch: int = 21) -> np.ndarray:
@@ -508,7 +508,7 @@ def pitch_to_chroma(P, first_pitch: int = 21) -> np.ndarray:
 
 def chroma_iir(y, sr: float, feature_rate: float = 50.0, window_seconds: float | None = None,
                tuning_cents: float | None = 0.0, norm: str | None = "l2", threshold: float = 1e-6,
-               gamma: float | None = None) -> np.ndarray:
+               gamma: float | None = None, threads: int | None = None) -> np.ndarray:
     """Chroma from the multirate IIR pitch filterbank (chroma toolbox style).
 
     Parameters
@@ -524,13 +524,15 @@ def chroma_iir(y, sr: float, feature_rate: float = 50.0, window_seconds: float |
     norm, threshold, gamma
         As in :func:`chroma_stft` (``gamma`` compresses the 88 pitch
         energies before folding, like the chroma toolbox's CLP features).
+    threads : int, optional
+        Threads for the filterbank (default 2 on multi-core machines).
 
     Returns
     -------
     np.ndarray, shape (12, 1 + floor(len(y) / sr * feature_rate)), float32
     """
     P = pitch_features(y, sr, feature_rate=feature_rate, window_seconds=window_seconds,
-                       tuning_cents=tuning_cents)
+                       tuning_cents=tuning_cents, threads=threads)
     if gamma is not None:
         P = log_compress(P, gamma, ref="max")
     return normalize(pitch_to_chroma(P), norm, threshold=threshold)
