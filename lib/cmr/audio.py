@@ -137,3 +137,89 @@ def load_example(piece: str, version: str, sr: int = DEFAULT_SR) -> np.ndarray:
     from .paths import AUDIO_DIR
 
     return load(AUDIO_DIR / example_row(piece, version)["audio_file"], sr=sr)
+
+
+def write(path, y, sr: int, quality: float = 0.4) -> Path:
+    """Write mono audio so that the same samples always give the same bytes.
+
+    The format follows the suffix: ``.wav`` (16-bit PCM), ``.flac``
+    (16-bit), ``.ogg`` (Vorbis at ``quality`` in [0, 1]). libsndfile gives
+    every Ogg stream a random serial number; we replace it by one derived
+    from the file name and recompute the page checksums, so ``make audio``
+    reproduces identical files.
+
+    Parameters
+    ----------
+    path : str or Path
+    y : np.ndarray, shape (n,), float, values in [-1, 1]
+    sr : int, Hz
+    quality : float, Vorbis quality (0 smallest .. 1 best); ignored otherwise
+    """
+    import io
+    import zlib
+
+    import soundfile as sf
+
+    path = Path(path)
+    y = np.asarray(y, dtype=np.float32)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"write: y must be non-empty mono audio of shape (n,), got shape {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"write: y contains NaN or infinity (writing {path})")
+    suffix = path.suffix.lower()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix in (".wav", ".flac"):
+        sf.write(str(path), y, int(sr), subtype="PCM_16", format=suffix[1:].upper())
+        return path
+    if suffix != ".ogg":
+        raise ValueError(f"write: unsupported suffix {suffix!r} of {path}; use .wav, .flac or .ogg")
+    if not 0.0 <= quality <= 1.0:
+        raise ValueError(f"write: quality must be in [0, 1], got {quality}")
+    buf = io.BytesIO()
+    sf.write(buf, y, int(sr), format="OGG", subtype="VORBIS", compression_level=1.0 - quality)
+    serial = zlib.crc32(path.name.encode()) & 0x7FFFFFFF
+    path.write_bytes(_ogg_set_serial(buf.getvalue(), serial))
+    return path
+
+
+def _ogg_crc_table():
+    table = np.zeros(256, dtype=np.uint32)
+    for i in range(256):
+        r = i << 24
+        for _ in range(8):
+            r = ((r << 1) ^ 0x04C11DB7) if r & 0x80000000 else (r << 1)
+        table[i] = r & 0xFFFFFFFF
+    return [int(v) for v in table]
+
+
+_OGG_CRC = None
+
+
+def _ogg_crc(data: bytes) -> int:
+    global _OGG_CRC
+    if _OGG_CRC is None:
+        _OGG_CRC = _ogg_crc_table()
+    t = _OGG_CRC
+    crc = 0
+    for b in data:
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ t[((crc >> 24) & 0xFF) ^ b]
+    return crc
+
+
+def _ogg_set_serial(data: bytes, serial: int) -> bytes:
+    """Set the stream serial number of every page of a single-stream Ogg file (and fix CRCs)."""
+    import struct
+
+    out = bytearray(data)
+    pos = 0
+    while pos < len(out):
+        if out[pos:pos + 4] != b"OggS":
+            raise ValueError("write: unexpected Ogg page structure")
+        nseg = out[pos + 26]
+        body = sum(out[pos + 27:pos + 27 + nseg])
+        end = pos + 27 + nseg + body
+        struct.pack_into("<I", out, pos + 14, serial)
+        struct.pack_into("<I", out, pos + 22, 0)
+        struct.pack_into("<I", out, pos + 22, _ogg_crc(bytes(out[pos:end])))
+        pos = end
+    return bytes(out)

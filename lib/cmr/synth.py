@@ -658,6 +658,10 @@ def render(score_or_notes, version: Version | None = None, sr: int = DEFAULT_SR,
                            out["velocity"].to_numpy(), np.array([row_of[p] for p in out["part"]], dtype=np.int64),
                            len(parts), n, int(sr), cents=float(version.tuning_cents), soundfont=soundfont,
                            banks=bank)
+    # remove DC and sub-audio rumble (some SoundFont loops have an offset): 2nd-order 20 Hz high-pass
+    from scipy.signal import butter, sosfilt
+
+    buf = sosfilt(butter(2, 20.0, btype="highpass", fs=sr, output="sos"), buf, axis=1).astype(np.float32)
     dry = buf.sum(axis=0, dtype=np.float32) if buf.shape[0] > 1 else buf[0].copy()
     y = dry.astype(np.float64)
     if version.reverb > 0:
