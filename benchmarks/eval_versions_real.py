@@ -81,9 +81,8 @@ def main(argv=None):
     settings = [dict(reduce=args.reduce, kappa=args.kappa, gap_onset=args.gap_onset,
                      gap_extension=args.gap_extension, normalize=args.normalize, key=key)]
     if args.grid:
-        settings = [dict(reduce=r, kappa=k, gap_onset=go, gap_extension=ge, normalize=n, key="oti")
-                    for r in (2,) for k in (0.05, 0.1, 0.2) for go, ge in ((5.0, 0.5), (2.0, 0.5))
-                    for n in ("min", "sqrt")]
+        settings = [dict(reduce=2, kappa=k, gap_onset=go, gap_extension=ge, normalize="min", key="oti")
+                    for k in (0.1, 0.2) for go, ge in ((5.0, 0.5), (2.0, 0.5), (1.0, 0.5))]
     print(f"{'reduce':>6} {'kappa':>5} {'g_o':>4} {'g_e':>4} {'norm':>5} {'key':>4} "
           f"{'MAP':>6} {'MR1':>6} {'P@1':>6} {'P@5':>6} {'time (s)':>9}")
     for opts in settings:

@@ -61,6 +61,9 @@ __all__ = [
     "version_score",
     "score_matrix",
     "rank_collection",
+    "CoverCollection",
+    "load_cover_collection",
+    "melody_and_bass",
 ]
 
 _BINARIZATION = {"knn": 0, "threshold": 1, "none": 2}
@@ -933,3 +936,119 @@ def rank_collection(scores, exclude_self: bool = True, queries=None) -> list[np.
             order = order[order != q_idx[r]]
         out.append(order)
     return out
+
+
+def melody_and_bass(notes):
+    """Reduce a note table to its melody and bass line (a thinner texture for a "cover").
+
+    Keeps the highest note at each onset of the first part (the melody) and
+    the lowest note at each onset of the last part (the bass line).
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        A note table as :func:`cmr.symbolic.score_notes` returns (columns
+        ``start_beat``, ``pitch``, ``part``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The reduced table, same columns and ``attrs``.
+    """
+    import pandas as pd
+
+    if not isinstance(notes, pd.DataFrame) or not {"start_beat", "pitch", "part"} <= set(notes.columns):
+        raise TypeError("notes must be a note table (DataFrame with start_beat, pitch, part columns)")
+    if len(notes) == 0:
+        return notes.copy()
+    attrs = dict(notes.attrs)
+    notes = notes.copy()
+    notes.attrs = {}  # pandas compares attrs on concat; DataFrames inside attrs break that
+    parts = sorted(notes["part"].unique())
+    top = notes[notes["part"] == parts[0]]
+    top = top.sort_values(["start_beat", "pitch"]).groupby("start_beat", as_index=False).tail(1)
+    low = notes[notes["part"] == parts[-1]]
+    low = low.sort_values(["start_beat", "pitch"]).groupby("start_beat", as_index=False).head(1)
+    out = pd.concat([top, low]).sort_values(["start_beat", "part"], kind="stable").reset_index(drop=True)
+    out.attrs = attrs
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the rendered cover collection of notebook 04
+# ---------------------------------------------------------------------------
+
+@dataclass
+class CoverCollection:
+    """The rendered cover collection (``scripts/build_cover_collection.py``).
+
+    Attributes
+    ----------
+    meta : pandas.DataFrame
+        One row per version: ``id``, ``piece`` (int label), ``score`` (music21
+        corpus name), ``title``, ``version`` (``original``,
+        ``key_tempo_timbre``, ``melody_bass``, ``structure``), ``params``
+        (the :class:`cmr.synth.Version` as JSON), ``duration`` (s).
+    cens : list of np.ndarray, float32, shape (12, N_k)
+        CENS features at ``cens_rate`` Hz.
+    chroma : list of np.ndarray, float32, shape (12, M_k)
+        IIR chroma at ``chroma_rate`` Hz (before CENS smoothing).
+    cens_rate, chroma_rate : float
+        Frames per second.
+    measure_times : pandas.DataFrame
+        Ground truth: ``item``, ``measure``, ``occurrence``, ``start_beat``,
+        ``start`` (seconds in that version's audio).
+    """
+
+    meta: "object"
+    cens: list
+    chroma: list
+    cens_rate: float
+    chroma_rate: float
+    measure_times: "object"
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Piece label of every version, shape (K,)."""
+        return self.meta["piece"].to_numpy()
+
+    def relevance(self) -> np.ndarray:
+        """(K, K) bool: same piece."""
+        lab = self.labels
+        return lab[:, None] == lab[None, :]
+
+    def index(self, piece: int, version: str) -> int:
+        """Row of one (piece, version)."""
+        m = self.meta
+        hit = np.flatnonzero((m["piece"].to_numpy() == piece) & (m["version"].to_numpy() == version))
+        if hit.size == 0:
+            raise ValueError(f"no version {version!r} of piece {piece}; versions are "
+                             f"{sorted(set(m['version']))}, pieces 0..{m['piece'].max()}")
+        return int(hit[0])
+
+
+def load_cover_collection(path=None) -> CoverCollection:
+    """Load the committed cover collection features (``lib/cmr/data/cover_collection.npz``).
+
+    Regenerate it with ``.venv/bin/python scripts/build_cover_collection.py``.
+    """
+    import pandas as pd
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "data" / "cover_collection.npz" if path is None else Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"cover collection not found at {path}; build it with "
+                                "scripts/build_cover_collection.py")
+    with np.load(path, allow_pickle=False) as z:
+        meta = pd.DataFrame({k: z[k] for k in ("ids", "piece", "score", "title", "version", "params", "duration")})
+        meta = meta.rename(columns={"ids": "id"})
+        co, ho = z["cens_offsets"], z["chroma_offsets"]
+        cens_all = z["cens"].astype(np.float32)
+        chroma_all = z["chroma"].astype(np.float32)
+        cens = [cens_all[:, co[k]:co[k + 1]] for k in range(len(meta))]
+        chroma_ = [chroma_all[:, ho[k]:ho[k + 1]] for k in range(len(meta))]
+        mt = pd.DataFrame(z["measure_times"], columns=["item", "measure", "occurrence", "start_beat", "start"])
+        for c in ("item", "measure", "occurrence"):
+            mt[c] = mt[c].astype(int)
+        return CoverCollection(meta=meta, cens=cens, chroma=chroma_, cens_rate=float(z["cens_rate"]),
+                               chroma_rate=float(z["chroma_rate"]), measure_times=mt)
