@@ -60,7 +60,7 @@ def test_approximate_indexes_find_planted_neighbours():
     rows = rng.choice(len(X), 40, replace=False)
     Q = X[rows] + 0.01 * rng.standard_normal((40, 48)).astype(np.float32)
     for index in (ix.KDTreeIndex(n_components=8, rerank=20), ix.LSHIndex(n_bits=10, n_tables=6),
-                  ix.HNSWIndex(M=16)):
+                  ix.HNSWIndex(M=16), ix.HNSWIndex(M=16, n_components=12, rerank=5)):
         _, i = index.build(X).query(Q, k=1)
         assert np.mean(i[:, 0] == rows) >= 0.9, index
 
@@ -78,10 +78,11 @@ def test_pca_with_all_components_keeps_distances():
     np.testing.assert_allclose(p.truncate(5).transform(X), Xp[:, :5], atol=1e-5)
 
 
-@pytest.mark.parametrize("kind", sorted(ix.INDEX_TYPES))
-def test_save_load_round_trip(kind, tmp_path):
+@pytest.mark.parametrize("kind,params", [(k, {}) for k in sorted(ix.INDEX_TYPES)]
+                         + [("hnsw", {"n_components": 8})])
+def test_save_load_round_trip(kind, params, tmp_path):
     X, Q = _data()
-    index = ix.make_index(kind).build(X)
+    index = ix.make_index(kind, **params).build(X)
     d, i = index.query(Q, k=5)
     path = index.save(tmp_path / f"{kind}.npz")
     back = ix.load_index(path)

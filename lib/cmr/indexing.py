@@ -98,6 +98,21 @@ class _Index:
         p = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{type(self).__name__}({p}) with {self.ntotal} vectors of dim {self.dim}"
 
+    def _exact_rerank_dense(self, Q: np.ndarray, cand: np.ndarray, k: int):
+        """Exact re-ranking when every query has the same number of candidates (m, c); -1 = none."""
+        valid = cand >= 0
+        rows = np.where(valid, cand, 0)
+        diff = self.X[rows] - Q[:, None, :]
+        d2 = np.where(valid, np.einsum("mcd,mcd->mc", diff, diff), np.inf)
+        kk = min(k, cand.shape[1])
+        order = np.argsort(d2, axis=1, kind="stable")[:, :kk]
+        dist = np.sqrt(np.take_along_axis(d2, order, axis=1)).astype(np.float32)
+        idx = np.where(np.isfinite(dist), np.take_along_axis(cand, order, axis=1), -1)
+        if kk < k:
+            idx = np.concatenate([idx, np.full((len(Q), k - kk), -1)], axis=1)
+            dist = np.concatenate([dist, np.full((len(Q), k - kk), np.inf, np.float32)], axis=1)
+        return dist, idx.astype(np.int64)
+
     def _exact_rerank(self, Q: np.ndarray, cand: list[np.ndarray], k: int):
         """Exact distances from each query to its candidate rows, top k."""
         m = len(Q)
@@ -314,7 +329,7 @@ class KDTreeIndex(_Index):
         k = _check_k(k)
         kc = min(self.ntotal, k * self.rerank)
         _, cand = self.tree.query(self._project(Q), k=kc)
-        return self._exact_rerank(Q, list(cand), k)
+        return self._exact_rerank_dense(Q, cand, k)
 
     def _arrays(self):
         out = {"X": self.X}
@@ -439,36 +454,57 @@ class HNSWIndex(_Index):
     keeping a candidate list of ``ef_search`` nodes on the bottom layer
     (larger: slower, closer to exact).
 
+    With ``n_components`` the graph is built on a PCA projection (cheaper
+    distance computations) and the ``rerank * k`` graph hits are re-ranked
+    with exact distances in the full space.
+
     Parameters
     ----------
     M : int
         Links per node.
     ef_construction, ef_search : int
         Candidate-list sizes while building and while searching.
+    n_components : int or None
+        PCA dimension of the graph (``None``: the original vectors).
+    rerank : int
+        Graph hits per requested neighbour when ``n_components`` is set.
     """
 
     kind = "hnsw"
 
-    def __init__(self, M: int = 32, ef_construction: int = 100, ef_search: int = 64):
+    def __init__(self, M: int = 32, ef_construction: int = 100, ef_search: int = 64,
+                 n_components: int | None = None, rerank: int = 3):
         super().__init__()
-        if M < 2 or ef_construction < 1 or ef_search < 1:
-            raise ValueError(f"need M >= 2, ef_construction >= 1, ef_search >= 1; got "
-                             f"M={M}, ef_construction={ef_construction}, ef_search={ef_search}")
+        if M < 2 or ef_construction < 1 or ef_search < 1 or rerank < 1:
+            raise ValueError(f"need M >= 2, ef_construction, ef_search, rerank >= 1; got M={M}, "
+                             f"ef_construction={ef_construction}, ef_search={ef_search}, rerank={rerank}")
         self.M, self.ef_construction, self.ef_search = int(M), int(ef_construction), int(ef_search)
+        self.n_components, self.rerank = n_components, int(rerank)
         self.index = None
+        self.pca = None
 
     def params(self):
-        return {"M": self.M, "ef_construction": self.ef_construction, "ef_search": self.ef_search}
+        return {"M": self.M, "ef_construction": self.ef_construction, "ef_search": self.ef_search,
+                "n_components": self.n_components, "rerank": self.rerank}
 
-    def build(self, X):
+    def _project(self, X):
+        return X if self.pca is None else np.ascontiguousarray(self.pca.transform(X))
+
+    def _make_graph(self):
         import faiss
 
+        Y = self._project(self.X)
+        self.index = faiss.IndexHNSWFlat(Y.shape[1], self.M)
+        self.index.hnsw.efConstruction = self.ef_construction
+        self.index.add(Y)
+
+    def build(self, X):
         self.X = _as_matrix(X, "X")
         if len(self.X) == 0:
             raise ValueError("X must contain at least one vector, got shape (0, d)")
-        self.index = faiss.IndexHNSWFlat(self.dim, self.M)
-        self.index.hnsw.efConstruction = self.ef_construction
-        self.index.add(self.X)
+        if self.n_components is not None and self.n_components < self.dim:
+            self.pca = PCA(self.n_components).fit(self.X)
+        self._make_graph()
         return self
 
     def query(self, Q, k: int = 10):
@@ -477,23 +513,35 @@ class HNSWIndex(_Index):
         self._need_built()
         Q = _as_matrix(Q, "Q", self.dim)
         k = _check_k(k)
+        kc = k if self.pca is None else min(self.ntotal, k * self.rerank)
         params = faiss.SearchParametersHNSW()
-        params.efSearch = max(self.ef_search, k)
-        d2, idx = self.index.search(Q, k, params=params)
+        params.efSearch = max(self.ef_search, kc)
+        d2, idx = self.index.search(self._project(Q), kc, params=params)
+        if self.pca is not None:
+            return self._exact_rerank_dense(Q, idx.astype(np.int64), k)
         dist = np.where(idx >= 0, np.sqrt(np.maximum(d2, 0.0)), np.inf).astype(np.float32)
         return dist, idx.astype(np.int64)
 
     def _arrays(self):
         import faiss
 
-        # the graph is stored as faiss's own serialisation (it holds X as well)
-        return {"faiss": faiss.serialize_index(self.index)}
+        # the graph in faiss's own serialisation, next to the vectors
+        out = {"X": self.X, "faiss": faiss.serialize_index(self.index)}
+        if self.pca is not None:
+            out.update(pca_mean=self.pca.mean_, pca_components=self.pca.components_,
+                       pca_evr=self.pca.explained_variance_ratio_)
+        return out
 
     def _restore(self, arrays):
         import faiss
 
+        super()._restore(arrays)
+        if "pca_mean" in arrays:
+            self.pca = PCA(len(arrays["pca_components"]))
+            self.pca.mean_ = arrays["pca_mean"]
+            self.pca.components_ = arrays["pca_components"]
+            self.pca.explained_variance_ratio_ = arrays["pca_evr"]
         self.index = faiss.deserialize_index(np.asarray(arrays["faiss"], dtype=np.uint8))
-        self.X = faiss.downcast_index(self.index.storage).reconstruct_n(0, self.index.ntotal)
 
 
 INDEX_TYPES = {cls.kind: cls for cls in (BruteForceIndex, KDTreeIndex, LSHIndex, HNSWIndex)}
