@@ -46,6 +46,7 @@ audio: $(STAMP)
 # each notebook has its own limit (CMR_E2E_TIMEOUT, default 120 s).
 E2E_STAMP   := $(VENV)/.cmr-e2e-installed
 E2E_TIMEOUT ?= 1800
+E2E_ARGS    ?=
 
 $(E2E_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,e2e]'
@@ -54,7 +55,7 @@ $(E2E_STAMP): $(STAMP)
 e2e: $(E2E_STAMP)
 	@test -x "$${CMR_CHROMIUM:-/usr/bin/chromium}" || { \
 	  echo "make e2e needs Debian's chromium: run 'apt-get install -y chromium' as root (or set CMR_CHROMIUM)"; exit 1; }
-	CMR_E2E=1 timeout -k 30 $(E2E_TIMEOUT) $(PY) -m pytest tests/e2e -p no:cacheprovider -v -s
+	CMR_E2E=1 timeout -k 30 $(E2E_TIMEOUT) $(PY) -m pytest tests/e2e -p no:cacheprovider -v -s $(E2E_ARGS)
 
 html: $(STAMP)
 	$(PY) scripts/build_site.py
