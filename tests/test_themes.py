@@ -1,0 +1,228 @@
+"""Tests of cmr.themes: themes from scores, features, matching, ranking, Top-k.
+
+Audio is rendered on the fly with cmr.synth (short excerpts), and every
+check is against the rendering's ground truth or a hand-made example.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cmr import themes
+
+CHORALE = "bach/bwv269"
+
+
+@pytest.fixture(scope="module")
+def chorale():
+    from cmr import symbolic
+
+    score = symbolic.load_score(CHORALE)
+    melody = themes.top_voice(score)
+    notes = symbolic.cached_score_notes(CHORALE)
+    return score, melody, notes
+
+
+@pytest.fixture(scope="module")
+def theme(chorale):
+    _, melody, _ = chorale
+    th = themes.extract_themes(melody, "bwv269", n_later=1)
+    assert len(th) == 2
+    return th[1]  # the later theme: not at the start of the recording
+
+
+def _render(notes, **kw):
+    from cmr import synth
+
+    version = synth.Version(bpm=90.0, programs=(40, 41, 42, 42), **kw)
+    return synth.render(notes, version)
+
+
+def _db(features, ids=("piece",)):
+    from cmr.matching import Database
+
+    return Database.from_features(features, themes.FEATURE_RATE, doc_ids=list(ids))
+
+
+# --------------------------------------------------------------------------- dataset
+
+def test_top_voice_of_a_small_score():
+    from music21 import chord, note, stream
+
+    s = stream.Score()
+    up, low = stream.Part(), stream.Part()
+    for p, ql in (("E5", 1.0), ("D5", 1.0)):
+        up.append(note.Note(p, quarterLength=ql))
+    up.append(chord.Chord(["C5", "G5"], quarterLength=2.0))
+    for p in ("C3", "G2", "C3"):
+        low.append(note.Note(p, quarterLength=4 / 3))
+    s.insert(0, up)
+    s.insert(0, low)
+    mel = themes.top_voice(s)
+    assert mel["pitch"].tolist() == [76, 74, 79]  # the chord gives its top note
+    assert mel["start_beat"].tolist() == [0.0, 1.0, 2.0]
+    assert mel["end_beat"].tolist() == [1.0, 2.0, 4.0]
+
+
+def test_chorale_melody_is_the_soprano_and_themes_are_phrases(chorale):
+    score, melody, notes = chorale
+    soprano = notes[notes["part"] == 0]
+    assert melody["pitch"].tolist() == soprano["pitch"].tolist()
+    th = themes.extract_themes(melody, "x", n_later=2, min_notes=8, max_notes=20)
+    assert th[0].start_beat == melody["start_beat"].iloc[0]
+    starts = set(themes.phrase_starts(melody).tolist())
+    for t in th:
+        assert 8 <= t.n_notes <= 20
+        assert t.first_note in starts
+        assert len(set(t.pitches.tolist())) >= 3
+    spans = sorted((t.first_note, t.first_note + t.n_notes) for t in th)
+    assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:]))  # no overlap
+
+
+def test_find_occurrences_is_transposition_invariant():
+    melody = [60, 62, 64, 65, 67, 62, 64, 66, 67, 69, 60]
+    assert themes.find_occurrences([60, 62, 64], melody).tolist() == [0, 5]
+    assert themes.find_occurrences([64, 66, 68], melody).tolist() == [0, 5]
+    assert themes.find_occurrences([60, 61], melody).tolist() == [2, 7]
+    assert themes.find_occurrences([60, 59], melody).tolist() == []
+    assert themes.find_occurrences([1, 2, 3], [1, 2]).tolist() == []
+    with pytest.raises(ValueError, match="theme_pitches"):
+        themes.find_occurrences([60], melody)
+
+
+def test_plan_version_is_seeded_and_in_range():
+    a = themes.plan_version(np.random.default_rng(5), 4)
+    b = themes.plan_version(np.random.default_rng(5), 4)
+    assert a == b
+    for seed in range(50):
+        v = themes.plan_version(np.random.default_rng(seed), 3)
+        assert 0.75 <= v["tempo_factor"] <= 1.33
+        assert -50 <= v["tuning_cents"] <= 50 and abs(v["transpose"]) <= 5
+        assert len(v["programs"]) == 3
+    with pytest.raises(TypeError, match="rng"):
+        themes.plan_version(5, 3)
+
+
+# --------------------------------------------------------------------------- features
+
+def test_pool_features_averages_cells():
+    X = np.array([[1.0, 3.0, 5.0, 7.0, 9.0]])  # 10 Hz frames at 0, .1, .2, .3, .4 s
+    Y = themes.pool_features(X, 10.0, 5.0)
+    # cells: round(n / 2) -> frames 0 | 1, 2 (0.1 -> 0.5 rounds to 0 in numpy) ...
+    idx = np.round(np.arange(5) / 2).astype(int)
+    expect = [X[0, idx == m].mean() for m in range(3)]
+    np.testing.assert_allclose(Y[0], expect)
+    with pytest.raises(ValueError, match="rate_out"):
+        themes.pool_features(X, 5.0, 10.0)
+
+
+def test_melody_chroma_follows_the_upper_voice():
+    P = np.zeros((88, 3))
+    P[60 - 21, :] = 1.0   # C4 in all frames, loud
+    P[67 - 21, 0] = 0.6   # G4 above it in frame 0
+    P[72 + 7 - 21, :] = 0.2  # G5: 3rd harmonic of C4 (weak overtone)
+    C = themes.melody_chroma(P)
+    assert C[:, 0].argmax() == 7   # frame 0: the top voice is G
+    assert C[:, 1].argmax() == 0   # frame 1: only C (its overtone G5 is not taken for a melody note)
+    assert np.all(themes.melody_chroma(np.zeros((88, 4))) == 0)
+
+
+def test_theme_features_shape_and_errors(theme):
+    Q = themes.theme_features(theme.notes(90.0), "cens")
+    dur = theme.offsets[-1] * 60 / 90
+    assert Q.shape == (12, 1 + int(np.floor(dur * themes.FEATURE_RATE)))
+    np.testing.assert_allclose(np.linalg.norm(Q, axis=0), 1.0, atol=1e-5)
+    with pytest.raises(ValueError, match="kind"):
+        themes.theme_features(theme.notes(90.0), "mfcc")
+    with pytest.raises(ValueError, match="qpm"):
+        theme.notes(0)
+    with pytest.raises(ValueError, match="mono"):
+        themes.database_features(np.zeros((2, 100)), 22050)
+
+
+# --------------------------------------------------------------------------- retrieval
+
+def _true_interval(rendering, theme):
+    t = rendering.beat_to_time(np.array([theme.start_beat, theme.end_beat]))
+    return float(t[0]), float(t[1])
+
+
+def test_theme_audio_is_found_in_its_piece_at_the_right_position(chorale, theme):
+    from cmr import symbolic, synth
+
+    _, _, notes = chorale
+    piece = _render(notes, tempo_factor=1.15, tempo_curve=[(0, 0.95), (30, 1.05), (60, 0.97)])
+    other = _render(symbolic.cached_score_notes("bach/bwv66.6"))
+    # the theme alone, rendered as audio at the written tempo (a flute)
+    t_notes = pd.DataFrame({"start_beat": theme.onsets, "end_beat": theme.offsets, "pitch": theme.pitches})
+    alone = synth.render(t_notes, synth.Version(bpm=90.0, programs=73))
+    q_audio, _ = themes.database_features(alone.audio, alone.sr, kinds=["iir"], tuning_cents=0.0)
+    q_audio = q_audio["iir"][:, : int(np.ceil(theme.offsets[-1] * 60 / 90 * themes.FEATURE_RATE))]
+    fa, _ = themes.database_features(piece.audio, piece.sr, kinds=["iir"], tuning_cents=0.0)
+    fb, _ = themes.database_features(other.audio, other.sr, kinds=["iir"], tuning_cents=0.0)
+    db = _db([fb["iir"], fa["iir"]], ids=("other", "piece"))
+    ranking = themes.rank_documents(themes.match_theme(q_audio, db, transposition_invariant=False))
+    assert ranking["doc_id"].iloc[0] == "piece"
+    best = ranking.iloc[0]
+    assert themes.position_overlap(best.start, best.end, [_true_interval(piece, theme)])
+    s0, _ = _true_interval(piece, theme)
+    assert abs(best.start - s0) < 1.0
+    # and the symbolic query finds the same place
+    q_sym = themes.theme_features(theme.notes(90.0), "iir")
+    r2 = themes.rank_documents(themes.match_theme(q_sym, db, transposition_invariant=False))
+    assert r2["doc_id"].iloc[0] == "piece" and abs(r2.iloc[0].start - s0) < 1.0
+
+
+def test_transposition_invariance_recovers_a_transposed_rendering(chorale, theme):
+    _, _, notes = chorale
+    piece = _render(notes, transpose=3)
+    f, _ = themes.database_features(piece.audio, piece.sr, kinds=["cens"], tuning_cents=0.0)
+    db = _db([f["cens"]])
+    q = themes.theme_features(theme.notes(90.0), "cens")
+    inv = themes.rank_documents(themes.match_theme(q, db, transposition_invariant=True)).iloc[0]
+    plain = themes.rank_documents(themes.match_theme(q, db, transposition_invariant=False)).iloc[0]
+    assert inv["shift"] == 3
+    assert themes.position_overlap(inv.start, inv.end, [_true_interval(piece, theme)])
+    assert inv.cost < plain.cost - 0.15
+
+
+def test_tuning_compensation_recovers_a_detuned_rendering(chorale, theme):
+    from cmr import symbolic
+
+    _, _, notes = chorale
+    piece = _render(notes, tuning_cents=40.0)
+    other = _render(symbolic.cached_score_notes("bach/bwv66.6"), tuning_cents=40.0)
+    q = themes.theme_features(theme.notes(90.0), "iir")
+    costs = {}
+    for label, cents in (("compensated", None), ("plain", 0.0)):
+        fa, est = themes.database_features(piece.audio, piece.sr, kinds=["iir"], tuning_cents=cents)
+        fb, _ = themes.database_features(other.audio, other.sr, kinds=["iir"], tuning_cents=cents)
+        db = _db([fb["iir"], fa["iir"]], ids=("other", "piece"))
+        best = themes.rank_documents(themes.match_theme(q, db, transposition_invariant=False)).iloc[0]
+        costs[label] = best
+        if cents is None:
+            assert abs(est - 40.0) < 8.0
+    comp = costs["compensated"]
+    assert comp.doc_id == "piece"
+    assert themes.position_overlap(comp.start, comp.end, [_true_interval(piece, theme)])
+    assert comp.cost < costs["plain"].cost - 0.05
+
+
+def test_rank_documents_and_top_k_on_a_hand_made_ranking():
+    from cmr.matching import MatchingCurve
+
+    db = _db([np.ones((12, 4)), np.ones((12, 3)), np.ones((12, 5))], ids=("a", "b", "c"))
+    cost = np.array([0.5, 0.4, np.inf, np.inf, 0.2, 0.9, np.inf, 0.3, 0.35, 0.1, np.inf, np.inf], np.float32)
+    other = np.arange(12) + 2
+    curve = MatchingCurve(cost, "start", other, np.ones(12), np.zeros(12, np.int8), db, 2, "diagonal")
+    r = themes.rank_documents(curve)
+    assert r["doc_id"].tolist() == ["c", "b", "a"]       # best costs 0.1, 0.2, 0.4
+    assert r["cost"].tolist() == pytest.approx([0.1, 0.2, 0.4])
+    assert r["start"].tolist() == pytest.approx([2 / 5, 0 / 5, 1 / 5])  # frame inside each document / rate
+    assert themes.first_relevant_rank(r, ["a", "b"]) == 2
+    acc = themes.top_k_accuracy([1, 3, 25, 60, 1], ks=(1, 20, 50))
+    assert acc == {1: pytest.approx(0.4), 20: pytest.approx(0.6), 50: pytest.approx(0.8)}
+    with pytest.raises(ValueError, match="relevant"):
+        themes.first_relevant_rank(r, ["zzz"])
+    assert themes.position_overlap(1.0, 2.0, [(1.5, 3.0)]) and not themes.position_overlap(1.0, 2.0, [(2.0, 3.0)])
