@@ -397,7 +397,7 @@ def render_voices(out, data, sr, v_target, v_onset, v_offset, v_start, v_end, v_
     hold (samples), decay step, sustain, release step)``.
     """
     n_out = out.shape[1]
-    floor = 1e-4  # -80 dB: voice is finished
+    floor = 3e-4  # -70 dB below full scale: the voice is finished
     coef = np.zeros(5)
     for v in range(v_onset.shape[0]):
         tgt = v_target[v]
@@ -452,10 +452,16 @@ def render_voices(out, data, sr, v_target, v_onset, v_offset, v_start, v_end, v_
             if not looping and idx >= s_end - 1:
                 break
             frac = pos - ipos
-            xm1 = _sample_at(data, idx - 1, s0, s_end, ls, le, looping)
-            x0 = _sample_at(data, idx, s0, s_end, ls, le, looping)
-            xp1 = _sample_at(data, idx + 1, s0, s_end, ls, le, looping)
-            xp2 = _sample_at(data, idx + 2, s0, s_end, ls, le, looping)
+            if idx > s0 and idx + 2 < (le if looping else s_end):  # fast path: no wrap, no edge
+                xm1 = data[idx - 1]
+                x0 = data[idx]
+                xp1 = data[idx + 1]
+                xp2 = data[idx + 2]
+            else:
+                xm1 = _sample_at(data, idx - 1, s0, s_end, ls, le, looping)
+                x0 = _sample_at(data, idx, s0, s_end, ls, le, looping)
+                xp1 = _sample_at(data, idx + 1, s0, s_end, ls, le, looping)
+                xp2 = _sample_at(data, idx + 2, s0, s_end, ls, le, looping)
             c1 = 0.5 * (xp1 - xm1)
             c2 = xm1 - 2.5 * x0 + 2.0 * xp1 - 0.5 * xp2
             c3 = 0.5 * (xp2 - xm1) + 1.5 * (x0 - xp1)
@@ -464,7 +470,7 @@ def render_voices(out, data, sr, v_target, v_onset, v_offset, v_start, v_end, v_
             # volume envelope
             if released:
                 env *= rmul
-                if env < floor:
+                if env * gain0 < floor:
                     break
             elif t < delay:
                 env = 0.0
@@ -478,7 +484,7 @@ def render_voices(out, data, sr, v_target, v_onset, v_offset, v_start, v_end, v_
                     if decay_level < sus:
                         decay_level = sus
                 env = decay_level
-                if env < floor:
+                if env * gain0 < floor:
                     break
             if use_f:
                 if k % FILTER_BLOCK == 0:
