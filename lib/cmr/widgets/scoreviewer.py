@@ -1,0 +1,98 @@
+"""Widgets for notebook 07: the Score Viewer and the separation player."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def score_viewer(engraved, starts_seconds, y, sr: int, title: str = ""):
+    """An engraved score whose current measure follows a time slider.
+
+    Parameters
+    ----------
+    engraved : cmr.scoreviewer.EngravedScore
+    starts_seconds : np.ndarray, shape (M,), start time of each measure in the recording
+    y : np.ndarray, shape (n,), the recording
+    sr : int, sample rate in Hz
+
+    The slider (or its play button, which advances it in real time) sets the
+    time; the page that holds the sounding measure is shown with that
+    measure in red. "Play from measure" plays the recording from the start
+    of the chosen measure.
+    """
+    import ipywidgets as W
+    from IPython.display import display
+
+    from .. import plot
+    from ..scoreviewer import measure_at
+
+    duration = len(y) / sr
+    step = 0.25
+    time_slider = W.FloatSlider(value=0.0, min=0.0, max=round(duration, 2), step=step,
+                                description="time (s)", continuous_update=True,
+                                layout=W.Layout(width="70%"), readout_format=".2f")
+    player = W.Play(value=0, min=0, max=int(np.ceil(duration / step)), step=1,
+                    interval=int(step * 1000), description="play")
+    player.observe(lambda ch: setattr(time_slider, "value", min(duration, ch["new"] * step)), names="value")
+    info = W.HTML()
+    page = W.HTML(layout=W.Layout(width="100%", overflow="auto"))
+    choose = W.Dropdown(options=[(f"measure {i + 1}", i) for i in range(len(starts_seconds))],
+                        description="measure")
+    play_button = W.Button(description="play from measure", icon="play")
+    audio_out = W.Output()
+
+    def redraw(*_):
+        t = time_slider.value
+        m = measure_at(t, starts_seconds)
+        row = engraved.measures.iloc[m]
+        info.value = (f"<b>{title}</b> t = {t:.2f} s &nbsp; measure {m + 1} of {len(engraved.measures)} "
+                      f"(starts at {starts_seconds[m]:.2f} s) &nbsp; page {int(row['page'])} of {engraved.n_pages}")
+        page.value = engraved.svg(m)
+
+    def play_from(_):
+        m = choose.value
+        time_slider.value = float(min(duration, starts_seconds[m]))
+        audio_out.clear_output()
+        with audio_out:
+            display(plot.audio(y, sr, start=float(starts_seconds[m]), duration=20.0))
+
+    time_slider.observe(redraw, names="value")
+    play_button.on_click(play_from)
+    redraw()
+    return W.VBox([W.HBox([player, time_slider]), info, page, W.HBox([choose, play_button]), audio_out])
+
+
+def separation_player(separation, mixture, references=None):
+    """Choose a part and a gain; hear the separated part and the edited mix.
+
+    Parameters
+    ----------
+    separation : cmr.separation.Separation
+    mixture : np.ndarray, the original recording
+    references : optional dict part -> true stem, to compare with the truth
+    """
+    import ipywidgets as W
+    from IPython.display import display
+
+    from .. import plot
+    from ..separation import remix
+
+    part = W.Dropdown(options=[(str(p), p) for p in separation.parts], description="part")
+    gain = W.FloatSlider(value=2.0, min=0.0, max=4.0, step=0.25, description="gain of part")
+    out = W.Output()
+    sr = separation.sr
+
+    def update(*_):
+        out.clear_output(wait=True)
+        with out:
+            print(f"separated part {part.value}:")
+            display(plot.audio(separation.audio[part.value], sr, max_seconds=20))
+            if references is not None:
+                print(f"true stem of part {part.value}:")
+                display(plot.audio(references[part.value], sr, max_seconds=20))
+            print(f"mixture with part {part.value} x {gain.value:.2f}:")
+            display(plot.audio(remix(separation, {part.value: gain.value}), sr, max_seconds=20))
+
+    part.observe(update, names="value")
+    gain.observe(update, names="value")
+    update()
+    return W.VBox([W.HBox([part, gain]), out])

@@ -1,0 +1,53 @@
+"""Score Viewer: engraved measures, measure start times, the measure sounding at a time."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cmr import scoreviewer as sv
+from cmr import symbolic, synth
+
+
+@pytest.fixture(scope="module")
+def chorale():
+    engraved = sv.engrave("bach/bwv66.6")
+    version = synth.Version(tempo_factor=1.2, tempo_curve=((0, 1.0), (20, 0.7), (36, 1.3)))
+    rendering = synth.render("bach/bwv66.6", version)
+    return engraved, rendering
+
+
+def test_engraved_measures_follow_the_score(chorale):
+    engraved, _ = chorale
+    ms = symbolic.measure_starts("bach/bwv66.6")
+    # verovio's timemap and music21 agree on where every measure starts (in beats)
+    assert np.allclose(engraved.measures["start_beat"].to_numpy(), ms["start_beat"].to_numpy())
+    assert engraved.measures["page"].between(1, engraved.n_pages).all()
+    svg = engraved.svg(3)
+    assert svg.startswith("<svg") and f"g#{engraved.measures.svg_id[3]}" in svg
+    with pytest.raises(ValueError, match="measure_index"):
+        engraved.svg(len(engraved.measures))
+
+
+def test_measure_at_time_equals_ground_truth(chorale):
+    engraved, rendering = chorale
+    starts = sv.measure_times(engraved.measures["start_beat"].to_numpy(), rendering.beat_to_time)
+    truth = rendering.measure_times
+    assert np.allclose(starts, truth["start"].to_numpy(), atol=1e-6)
+    # every rendered note lies in the measure the viewer highlights at its onset + 10 ms
+    notes = rendering.notes
+    shown = sv.measure_at(notes["start"].to_numpy() + 0.01, starts)
+    expected = engraved.measures["index"].to_numpy()[
+        np.searchsorted(engraved.measures["start_beat"].to_numpy(), notes["start_beat"].to_numpy(), side="right") - 1]
+    assert np.array_equal(shown, expected)
+
+
+def test_measure_at_edges():
+    starts = np.array([0.0, 1.0, 2.5])
+    assert sv.measure_at(-1.0, starts) == 0
+    assert sv.measure_at(1.0, starts) == 1
+    assert sv.measure_at(99.0, starts) == 2
+    assert list(sv.measure_at([0.5, 2.0, 3.0], starts)) == [0, 1, 2]
+    with pytest.raises(ValueError, match="starts_seconds"):
+        sv.measure_at(1.0, [])
+    with pytest.raises(ValueError, match="non-decreasing"):
+        sv.measure_times([0.0, 4.0, 2.0], lambda b: b)
