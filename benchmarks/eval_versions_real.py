@@ -8,7 +8,7 @@ left out); a document is relevant when composer and work agree.
 Usage::
 
     .venv/bin/python benchmarks/eval_versions_real.py            # default settings
-    .venv/bin/python benchmarks/eval_versions_real.py --reduce 1 --kappa 0.1
+    .venv/bin/python benchmarks/eval_versions_real.py --reduce 1 --kappa 0.1 --gap-onset 5
     .venv/bin/python benchmarks/eval_versions_real.py --grid     # small parameter sweep
 
 Prints MAP, mean rank of the first relevant document, P@1, the per-work MAP
@@ -62,8 +62,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=SHARED_DATA_DIR / "music_indexing_cens")
     parser.add_argument("--reduce", type=int, default=2, help="average this many 1 Hz frames (default 2: 0.5 Hz)")
-    parser.add_argument("--kappa", type=float, default=0.1)
-    parser.add_argument("--gap-onset", type=float, default=5.0)
+    parser.add_argument("--kappa", type=float, default=0.2)
+    parser.add_argument("--gap-onset", type=float, default=1.0)
     parser.add_argument("--gap-extension", type=float, default=0.5)
     parser.add_argument("--normalize", default="min", choices=["min", "sqrt", "max", "none"])
     parser.add_argument("--key", default="oti", help="oti, best or an integer shift")

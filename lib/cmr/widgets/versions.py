@@ -6,7 +6,7 @@ import numpy as np
 
 def alignment_explorer(X, Y, feature_rate: float, y_query=None, y_document=None, sr: int | None = None,
                        query_label: str = "query", document_label: str = "document",
-                       gap_onset: float = 5.0, gap_extension: float = 0.5, kappa: float = 0.1):
+                       gap_onset: float = 1.0, gap_extension: float = 0.5, kappa: float = 0.2):
     """Explore the local alignment of two chroma sequences.
 
     Sliders and menus set the gap penalties, the binarization (k-NN with its
