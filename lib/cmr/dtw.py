@@ -439,32 +439,38 @@ def _check_band(band, N: int, M: int) -> tuple[np.ndarray, np.ndarray]:
 
 @njit(cache=True)
 def _cost_row(mode, Xt, Yd, C, n, a, b, acc, cost):  # pragma: no cover - numba
-    """Local cost of row ``n`` for columns ``a <= m < b`` into ``cost`` (float64)."""
+    """Local cost of row ``n``, columns ``a <= m < b``, into ``cost[0 : b - a]`` (float64).
+
+    All loops run over 0-based slices: numba then knows the indices are not
+    negative and the compiler vectorises the loops.
+    """
+    L = b - a
     if mode == 0:
-        for m in range(a, b):
-            cost[m] = C[n, m]
+        cr = C[n][a:b]
+        for j in range(L):
+            cost[j] = cr[j]
         return
     d = Xt.shape[1]
-    for m in range(a, b):
-        acc[m] = 0.0
+    for j in range(L):
+        acc[j] = 0.0
     if mode == 1:
         for i in range(d):
             xi = Xt[n, i]
-            yi = Yd[i]
-            for m in range(a, b):
-                acc[m] += xi * yi[m]
-        for m in range(a, b):
-            c = np.float32(1.0) - acc[m]
-            cost[m] = c if c > np.float32(0.0) else np.float32(0.0)
+            yi = Yd[i][a:b]
+            for j in range(L):
+                acc[j] += xi * yi[j]
+        for j in range(L):
+            c = np.float32(1.0) - acc[j]
+            cost[j] = c if c > np.float32(0.0) else np.float32(0.0)
     else:
         for i in range(d):
             xi = Xt[n, i]
-            yi = Yd[i]
-            for m in range(a, b):
-                t = xi - yi[m]
-                acc[m] += t * t
-        for m in range(a, b):
-            cost[m] = np.sqrt(acc[m])
+            yi = Yd[i][a:b]
+            for j in range(L):
+                t = xi - yi[j]
+                acc[j] += t * t
+        for j in range(L):
+            cost[j] = np.sqrt(acc[j])
 
 
 @njit(cache=True)
@@ -476,18 +482,16 @@ def _dtw_kernel(mode, Xt, Yd, C, lo, hi, off, steps, weights, subseq, bp, D_out,
     index of the step that reached cell ``(n, m)``, or 255 for a start cell.
 
     Per row, the steps with ``dn > 0`` only read finished rows: they are
-    applied as whole-row loops that the compiler vectorises. The steps with
-    ``dn == 0`` (horizontal moves) then need one left-to-right pass; for the
-    usual horizontal step ``(0, 1)`` the left neighbour is kept in a register.
-    Ties go to the step listed first, as in librosa.
+    combined in one branch-free pass (unrolled for two or three such steps).
+    The steps with ``dn == 0`` (horizontal moves) then need one left-to-right
+    pass; for the usual horizontal step ``(0, 1)`` the left neighbour is
+    kept in a register. Ties go to the step listed first, as in librosa.
     """
     N = lo.shape[0]
     if mode == 0:
         M = C.shape[1]
-        d = 0
     else:
         M = Yd.shape[1]
-        d = Xt.shape[1]
     K = steps.shape[0]
     max_dn = 0
     max_dm = 0
@@ -500,96 +504,158 @@ def _dtw_kernel(mode, Xt, Yd, C, lo, hi, off, steps, weights, subseq, bp, D_out,
     R = max_dn + 1
     pad = max_dm
     inf = np.inf
-    ring = np.full((R, M + pad), inf)
+    # rows 0..R-1: ring buffer of accumulated cost (cell m at column m + pad);
+    # row R stays inf (what steps reaching above row 0 read)
+    ring = np.full((R + 1, M + pad), inf)
     prev_lo = np.zeros(R, dtype=np.int64)
     prev_hi = np.zeros(R, dtype=np.int64)
     cost = np.empty(M, dtype=np.float64)
     acc = np.empty(M, dtype=np.float32)
     hk = np.empty(n_h, dtype=np.int64)
-    j = 0
+    nv = K - n_h
+    vk = np.empty(nv, dtype=np.int64)
+    vw = np.empty(nv, dtype=np.float64)
+    vslot = np.empty(nv, dtype=np.int64)
+    i_h = 0
+    i_v = 0
     for k in range(K):
         if steps[k, 0] == 0:
-            hk[j] = k
-            j += 1
+            hk[i_h] = k
+            i_h += 1
+        else:
+            vk[i_v] = k
+            vw[i_v] = weights[k]
+            i_v += 1
     simple_h = n_h == 1 and steps[hk[0], 1] == 1
+    # ties between a horizontal and an earlier-row step go to the step listed first
+    h_first = n_h > 0 and nv > 0 and hk[0] < vk[0]
+    h_last = n_h > 0 and (nv == 0 or hk[n_h - 1] > vk[nv - 1])
     for n in range(N):
         s = n % R
-        row = ring[s]
-        for m in range(prev_lo[s], prev_hi[s]):
-            row[m + pad] = inf
+        full = ring[s]
+        old = full[prev_lo[s] + pad: prev_hi[s] + pad]
+        for j in range(old.shape[0]):
+            old[j] = inf
         a = lo[n]
         b = hi[n]
+        L = b - a
         prev_lo[s] = a
         prev_hi[s] = b
+        cur = full[a + pad: b + pad]
+        arg = bp[off[n]: off[n] + L]
         _cost_row(mode, Xt, Yd, C, n, a, b, acc, cost)
-        arg = bp[off[n]: off[n] + (b - a)]
         # --- steps from earlier rows
-        first = True
-        if n > 0:
-            for k in range(K):
-                dn = steps[k, 0]
-                if dn == 0 or n - dn < 0:
-                    continue
-                prev = ring[(n - dn) % R]
-                sh = pad - steps[k, 1]
-                wk = weights[k]
-                kk = np.uint8(k)
-                if first:
-                    for m in range(a, b):
-                        row[m + pad] = prev[m + sh] + wk * cost[m]
-                        arg[m - a] = kk
-                    first = False
-                else:
-                    for m in range(a, b):
-                        v = prev[m + sh] + wk * cost[m]
-                        r = row[m + pad]
-                        better = v < r
-                        row[m + pad] = v if better else r
-                        arg[m - a] = kk if better else arg[m - a]
-        if first:
-            for m in range(a, b):
-                arg[m - a] = 255
-        # --- start cells
+        if n > 0 and nv > 0:
+            for j in range(nv):
+                dn = steps[vk[j], 0]
+                vslot[j] = (n - dn) % R if n - dn >= 0 else R
+            if nv == 2:
+                p0 = ring[vslot[0]][a + pad - steps[vk[0], 1]: b + pad - steps[vk[0], 1]]
+                p1 = ring[vslot[1]][a + pad - steps[vk[1], 1]: b + pad - steps[vk[1], 1]]
+                w0 = vw[0]
+                w1 = vw[1]
+                k0 = np.uint8(vk[0])
+                k1 = np.uint8(vk[1])
+                for j in range(L):
+                    c = cost[j]
+                    v0 = p0[j] + w0 * c
+                    v1 = p1[j] + w1 * c
+                    better = v1 < v0
+                    cur[j] = v1 if better else v0
+                    arg[j] = k1 if better else k0
+            elif nv == 3:
+                p0 = ring[vslot[0]][a + pad - steps[vk[0], 1]: b + pad - steps[vk[0], 1]]
+                p1 = ring[vslot[1]][a + pad - steps[vk[1], 1]: b + pad - steps[vk[1], 1]]
+                p2 = ring[vslot[2]][a + pad - steps[vk[2], 1]: b + pad - steps[vk[2], 1]]
+                w0 = vw[0]
+                w1 = vw[1]
+                w2 = vw[2]
+                k0 = np.uint8(vk[0])
+                k1 = np.uint8(vk[1])
+                k2 = np.uint8(vk[2])
+                for j in range(L):
+                    c = cost[j]
+                    best = p0[j] + w0 * c
+                    bk = k0
+                    v = p1[j] + w1 * c
+                    better = v < best
+                    best = v if better else best
+                    bk = k1 if better else bk
+                    v = p2[j] + w2 * c
+                    better = v < best
+                    best = v if better else best
+                    bk = k2 if better else bk
+                    cur[j] = best
+                    arg[j] = bk
+            else:
+                for j in range(L):
+                    cur[j] = inf
+                    arg[j] = 255
+                for i in range(nv):
+                    pi = ring[vslot[i]][a + pad - steps[vk[i], 1]: b + pad - steps[vk[i], 1]]
+                    wi = vw[i]
+                    ki = np.uint8(vk[i])
+                    for j in range(L):
+                        v = pi[j] + wi * cost[j]
+                        better = v < cur[j]
+                        cur[j] = v if better else cur[j]
+                        arg[j] = ki if better else arg[j]
+        else:
+            for j in range(L):
+                arg[j] = 255
+        # --- start cells: (0, 0), or the whole first row for subsequence DTW
+        j0 = 0
         if n == 0:
-            stop = b if subseq else min(a + 1, b) if a == 0 else a
-            for m in range(a, stop):
-                row[m + pad] = cost[m]
-                arg[m - a] = 255
-        # --- horizontal steps (left to right)
-        if n_h > 0:
-            m0 = a
-            if n == 0:
-                m0 = b if subseq else (a + 1 if a == 0 else a)
+            if subseq:
+                j0 = L
+            elif a == 0:
+                j0 = 1
+            for j in range(j0):
+                cur[j] = cost[j]
+                arg[j] = 255
+        # --- horizontal steps, left to right
+        if n_h > 0 and j0 < L:
             if simple_h:
                 kh = hk[0]
+                khu = np.uint8(kh)
                 wh = weights[kh]
-                left = row[m0 - 1 + pad] if m0 - 1 + pad >= 0 else inf
-                for m in range(m0, b):
-                    v = left + wh * cost[m]
-                    best = row[m + pad]
-                    if v < best or (v == best and kh < arg[m - a]):
-                        row[m + pad] = v
-                        arg[m - a] = kh
-                        left = v
-                    else:
-                        left = best
+                left = full[a + j0 + pad - 1]
+                if h_last:
+                    for j in range(j0, L):
+                        v = left + wh * cost[j]
+                        best = cur[j]
+                        if v < best:
+                            cur[j] = v
+                            arg[j] = khu
+                            left = v
+                        else:
+                            left = best
+                else:
+                    for j in range(j0, L):
+                        v = left + wh * cost[j]
+                        best = cur[j]
+                        if v < best or (v == best and (h_first or kh < arg[j])):
+                            cur[j] = v
+                            arg[j] = khu
+                            left = v
+                        else:
+                            left = best
             else:
-                for m in range(m0, b):
-                    c = cost[m]
-                    best = row[m + pad]
-                    bk = arg[m - a]
-                    for j in range(n_h):
-                        k = hk[j]
-                        v = row[m + pad - steps[k, 1]] + weights[k] * c
+                for j in range(j0, L):
+                    c = cost[j]
+                    best = cur[j]
+                    bk = np.int64(arg[j])
+                    for i in range(n_h):
+                        k = hk[i]
+                        v = full[a + j + pad - steps[k, 1]] + weights[k] * c
                         if v < best or (v == best and k < bk):
                             best = v
                             bk = k
-                    row[m + pad] = best
-                    arg[m - a] = bk
-        # cells nobody can reach keep the "start" marker; they are inf anyway
+                    cur[j] = best
+                    arg[j] = np.uint8(bk)
         if store_D:
-            for m in range(a, b):
-                D_out[n, m] = row[m + pad]
+            for j in range(L):
+                D_out[n, a + j] = cur[j]
     last = np.full(M, inf)
     s = (N - 1) % R
     for m in range(lo[N - 1], hi[N - 1]):
