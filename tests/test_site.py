@@ -43,7 +43,7 @@ def _quiet(*args, **kwargs):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("site-fixture")
-    nbdir = write_fixture(root, with_file_audio=True)
+    nbdir = write_fixture(root, with_file_audio=True, demo_error=True)
     before = {p.name: p.read_bytes() for p in nbdir.glob("*.ipynb")}
     result = build_site(nbdir, root / "site", run=True, timeout=120, log=_quiet)
     return root, nbdir, result, before
@@ -60,6 +60,11 @@ def test_fixture_site_builds_without_problems(built):
     assert sorted(p.name for p in result.pages) == ["00_Fixture.html", "01_Fixture_Second.html"]
     # the source notebooks are not touched by the build
     assert {p.name: p.read_bytes() for p in nbdir.glob("*.ipynb")} == before
+
+
+def test_cell_tagged_raises_exception_is_rendered_not_fatal(built):
+    _, _, result, _ = built
+    assert "query longer than the database (a demonstration)" in _page(result, "00_Fixture")
 
 
 def test_index_links_every_notebook_page(built):

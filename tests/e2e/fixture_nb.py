@@ -85,7 +85,8 @@ def _write_wav(path: Path, sr: int = 8000, seconds: float = 0.25) -> None:
 
 
 def write_fixture(root: str | Path, broken: bool = False, with_file_audio: bool = False,
-                  dead_widget: bool = False, idle_slider: bool = False) -> Path:
+                  dead_widget: bool = False, idle_slider: bool = False,
+                  demo_error: bool = False) -> Path:
     """Write the fixture notebooks under ``root/notebooks`` and return that folder.
 
     Parameters
@@ -104,6 +105,10 @@ def write_fixture(root: str | Path, broken: bool = False, with_file_audio: bool 
     idle_slider : bool
         Replace the working slider by one that changes no figure (must be
         reported).
+    demo_error : bool
+        Add a cell that raises on purpose and carries the ``raises-exception``
+        tag (JupyterLab and nbclient go on after it; it must *not* be
+        reported).
     """
     root = Path(root)
     nbdir = root / "notebooks"
@@ -115,6 +120,10 @@ def write_fixture(root: str | Path, broken: bool = False, with_file_audio: bool 
     ]
     if dead_widget:
         cells.append(new_code_cell(DEAD_WIDGET_CELL.strip()))
+    if demo_error:
+        demo = new_code_cell('raise ValueError("query longer than the database (a demonstration)")')
+        demo.metadata["tags"] = ["raises-exception"]
+        cells.append(demo)
     if broken:
         cells.append(new_code_cell('raise RuntimeError("deliberately broken fixture cell")'))
     cells.append(new_code_cell(AUDIO_CELL.strip()))

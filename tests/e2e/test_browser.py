@@ -26,7 +26,7 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from e2e_settings import artifacts_dir, notebook_dir, notebook_timeout
+from e2e_settings import ROOT, artifacts_dir, notebook_dir, notebook_timeout
 from driver import problems, run_notebook
 from fixture_nb import write_fixture
 
@@ -85,8 +85,10 @@ def _run_fixture(fixture_root, lab_servers, page, name, **kw):
 
 
 def test_checks_pass_on_the_good_fixture(fixture_root, lab_servers, page):
-    report, found = _run_fixture(fixture_root, lab_servers, page, "good")
+    report, found = _run_fixture(fixture_root, lab_servers, page, "good", demo_error=True)
     assert found == [], found
+    # the cell tagged raises-exception raised, and Run All went on past it
+    assert len(report.expected_errors) == 1 and "ValueError" in report.expected_errors[0]
     assert report.widget_views == 1 and report.slider_changed_figure is True
     assert len(report.audios) == 2  # data-URI player and ../audio/ file player
 
@@ -101,3 +103,62 @@ def test_checks_fail_on_dead_widget_and_idle_slider(fixture_root, lab_servers, p
                                  dead_widget=True, idle_slider=True)
     assert any("widget not rendered live" in p and "model not found" in p for p in found), found
     assert any("moving a slider changed no figure" in p for p in found), found
+
+
+# --- the static site (make html) in the same browser -------------------------------
+
+def _load_build_site():
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("build_site", ROOT / "scripts" / "build_site.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["build_site"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _check_site_in_browser(page, site: Path) -> list[str]:
+    """Open index.html, follow every notebook link; audio must load, images must decode."""
+    found = []
+    page.goto((site / "index.html").as_uri(), wait_until="domcontentloaded")
+    links = page.eval_on_selector_all("a[href$='.html']", "els => els.map(e => e.href)")
+    if not links:
+        return ["index.html links no page"]
+    for url in links:
+        page.goto(url, wait_until="domcontentloaded")
+        name = url.rsplit("/", 1)[-1]
+        try:
+            page.wait_for_function(
+                "() => Array.from(document.querySelectorAll('audio')).every(a => a.readyState >= 1 || a.error)"
+                " && Array.from(document.images).every(i => i.complete)", timeout=15_000)
+        except Exception:
+            found.append(f"{name}: audio or images still loading after 15 s")
+        audios = page.eval_on_selector_all(
+            "audio", "els => els.map(a => [a.currentSrc.startsWith('data:') ? a.currentSrc.slice(0, 40) : a.currentSrc, a.readyState, a.duration, a.error ? a.error.code : null])")
+        for src, ready, duration, error in audios:
+            if error or ready < 1 or not duration or duration <= 0:
+                found.append(f"{name}: audio {src!r} does not load (readyState {ready}, error {error})")
+        broken_images = page.eval_on_selector_all(
+            "img", "els => els.filter(i => !(i.naturalWidth > 0)).map(i => i.src.slice(0, 50))")
+        found += [f"{name}: image {src!r} does not decode" for src in broken_images]
+    return found
+
+
+def test_fixture_site_in_browser(tmp_path, page):
+    mod = _load_build_site()
+    nbdir = write_fixture(tmp_path, with_file_audio=True)
+    result = mod.build_site(nbdir, tmp_path / "site", run=True, timeout=120, log=lambda *a, **k: None)
+    assert result.problems == []
+    assert _check_site_in_browser(page, result.site) == []
+    # and the check notices an audio file that is gone
+    (result.site / "audio" / "fixture_click.wav").unlink()
+    found = _check_site_in_browser(page, result.site)
+    assert any("fixture_click.wav" in p for p in found), found
+
+
+def test_built_site_in_browser(page):
+    site = ROOT / "build" / "site"
+    if not (site / "index.html").is_file():
+        pytest.skip("no build/site: run `make html` first to check the real site in the browser")
+    assert _check_site_in_browser(page, site) == []
