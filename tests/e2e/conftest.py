@@ -50,7 +50,7 @@ class LabServers:
     """One JupyterLab server per root folder, started on first use."""
 
     def __init__(self, log_dir: Path):
-        from lab import LabServer
+        from e2e_lab import LabServer
 
         self._cls = LabServer
         self._servers: dict[Path, object] = {}

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 from e2e_settings import ROOT, artifacts_dir, notebook_dir, notebook_timeout
-from driver import problems, run_notebook
+from e2e_driver import problems, run_notebook
 from fixture_nb import write_fixture
 
 NOTEBOOKS = sorted(notebook_dir().glob("*.ipynb"))

@@ -9,7 +9,7 @@ and saves a screenshot. It returns a :class:`NotebookReport`;
 that the checks do fail on a notebook that raises.
 
 The JupyterLab application object (``window.jupyterapp``, exposed by the
-server started in :mod:`lab`) is used to *read* the notebook model (error
+server started in :mod:`e2e_lab`) is used to *read* the notebook model (error
 outputs, widget views, execution counts); what the reader would see is
 checked in the DOM.
 """
