@@ -1,0 +1,600 @@
+"""Music synchronization: align two versions of a piece, or a score with a recording.
+
+This is the code behind notebook ``02_DTW_and_Synchronization``.
+
+Pipeline (:func:`sync_chroma`, used by :func:`sync_audio_audio` and
+:func:`sync_score_audio`):
+
+1. **Features** (:func:`sync_features`): log-compressed chroma, each frame
+   normalised to unit length, stacked with *chroma onset* features (the
+   half-wave rectified increase of log chroma, locally normalised and
+   smeared by a short decaying window, after the DLNCO features of Ewert,
+   Müller and Grosche 2009). Chroma says *which* harmony sounds; the onset
+   part says *when* something new starts, which pins the alignment down
+   inside long stretches of the same harmony.
+2. **Key** (:func:`estimate_shift`): the cyclic chroma shift of the second
+   version that makes a coarse (about 2 Hz) DTW cheapest, so versions in
+   different keys align without being told the interval.
+3. **Alignment**: multiscale DTW (:func:`cmr.dtw.multiscale_dtw`) at the
+   target feature rate with the Euclidean distance of the unit-norm
+   features, i.e. ``sqrt(2 - 2 cos)`` (less forgiving of small
+   dissimilarities than the plain cosine cost).
+4. **Result** (:class:`Alignment`): the warping path in seconds and
+   :meth:`Alignment.a_to_b` / :func:`warp_time` to map any time of one
+   version to the other.
+
+:func:`alignment_errors` measures a result against known corresponding
+times (ground truth of rendered versions, or annotated measure positions).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import dtw as _dtw
+
+__all__ = [
+    "Alignment",
+    "AlignmentErrors",
+    "sync_features",
+    "note_features",
+    "estimate_shift",
+    "sync_chroma",
+    "sync_audio_audio",
+    "sync_score_audio",
+    "path_to_map",
+    "warp_time",
+    "alignment_errors",
+]
+
+#: Feature rate of the audio chroma the pipeline starts from (frames per second).
+SOURCE_RATE = 50.0
+
+
+# ---------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Alignment:
+    """A synchronization result.
+
+    Attributes
+    ----------
+    path : np.ndarray, shape (L, 2), float64
+        Warping path in seconds: column 0 times in version A, column 1 the
+        corresponding times in version B (monotone in both).
+    frames : np.ndarray, shape (L, 2), int64
+        The same path in frames of the features used.
+    feature_rate : float
+        Frames per second of the features that were aligned.
+    shift : int
+        Cyclic chroma shift (semitones) applied to B: ``np.roll(C_b, shift,
+        axis=0)`` matched A. ``0`` when both are in the same key.
+    cost : float
+        Accumulated DTW cost of the path.
+    features : tuple of np.ndarray
+        The aligned feature sequences ``(X_a, X_b)``, shape ``(d, N)`` and
+        ``(d, M)`` (B already shifted).
+    """
+
+    path: np.ndarray
+    frames: np.ndarray
+    feature_rate: float
+    shift: int
+    cost: float
+    features: tuple = field(default=(), repr=False)
+    info: dict = field(default_factory=dict, repr=False)
+
+    def a_to_b(self, t):
+        """Times in B corresponding to times ``t`` (seconds) in A."""
+        return warp_time(self.path, t)
+
+    def b_to_a(self, t):
+        """Times in A corresponding to times ``t`` (seconds) in B."""
+        return warp_time(self.path, t, inverse=True)
+
+
+@dataclass
+class AlignmentErrors:
+    """Errors of an alignment at reference positions (seconds).
+
+    Attributes
+    ----------
+    errors : np.ndarray, shape (K,)
+        Absolute error ``|estimated - reference|`` at each position, seconds.
+    mean, median : float
+        Mean and median absolute error, seconds.
+    within_50ms, within_100ms, within_250ms : float
+        Share (0..1) of positions with an error of at most 50/100/250 ms.
+    """
+
+    errors: np.ndarray
+    mean: float
+    median: float
+    within_50ms: float
+    within_100ms: float
+    within_250ms: float
+
+    def as_dict(self) -> dict:
+        return {"mean_s": self.mean, "median_s": self.median, "within_50ms": self.within_50ms,
+                "within_100ms": self.within_100ms, "within_250ms": self.within_250ms, "n": len(self.errors)}
+
+    def __str__(self) -> str:
+        return (f"mean {1000 * self.mean:.0f} ms, median {1000 * self.median:.0f} ms, "
+                f"<=50 ms {100 * self.within_50ms:.0f}%, <=100 ms {100 * self.within_100ms:.0f}%, "
+                f"<=250 ms {100 * self.within_250ms:.0f}% (n={len(self.errors)})")
+
+
+# ---------------------------------------------------------------------------
+# time maps
+# ---------------------------------------------------------------------------
+
+def path_to_map(path) -> tuple[np.ndarray, np.ndarray]:
+    """Turn a monotone warping path into a strictly increasing map A -> B.
+
+    A DTW path repeats times of A where B moves on alone (vertical runs) and
+    vice versa. Each distinct time of A is given the mean of its B times,
+    which yields a strictly increasing sequence of A times and a
+    non-decreasing sequence of B times that can be interpolated.
+
+    Parameters
+    ----------
+    path : np.ndarray, shape (L, 2)
+        Monotone path (seconds or frames), column 0 = A, column 1 = B.
+
+    Returns
+    -------
+    ta, tb : np.ndarray, shape (K,)
+    """
+    p = np.asarray(path, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] == 0:
+        raise ValueError(f"path must have shape (L, 2) with L >= 1, got {p.shape}")
+    if not np.all(np.isfinite(p)):
+        raise ValueError("path contains NaN or inf")
+    if np.any(np.diff(p[:, 0]) < 0) or np.any(np.diff(p[:, 1]) < 0):
+        raise ValueError("path must be monotone (non-decreasing in both columns)")
+    ta, inv = np.unique(p[:, 0], return_inverse=True)
+    tb = np.bincount(inv, weights=p[:, 1]) / np.bincount(inv)
+    return ta, tb
+
+
+def warp_time(path_seconds, t, inverse: bool = False):
+    """Map times of version A to version B along a warping path (or back).
+
+    Parameters
+    ----------
+    path_seconds : np.ndarray, shape (L, 2), or Alignment
+        Column 0 times in A, column 1 times in B, monotone.
+    t : float or array_like
+        Times in A (in B when ``inverse=True``), seconds.
+    inverse : bool
+        Map B -> A.
+
+    Returns
+    -------
+    float or np.ndarray
+        Linear interpolation between path points; times before the first or
+        after the last path point are clamped to the path's ends.
+    """
+    if isinstance(path_seconds, Alignment):
+        path_seconds = path_seconds.path
+    p = np.asarray(path_seconds, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] != 2:
+        raise ValueError(f"path_seconds must have shape (L, 2), got {p.shape}")
+    if inverse:
+        p = p[:, ::-1]
+    ta, tb = path_to_map(p)
+    t_arr = np.asarray(t, dtype=np.float64)
+    if not np.all(np.isfinite(t_arr)):
+        raise ValueError("t contains NaN or inf")
+    if ta.shape[0] == 1:
+        out = np.full_like(t_arr, tb[0])
+    else:
+        out = np.interp(t_arr, ta, tb)
+    return float(out) if out.ndim == 0 else out
+
+
+def alignment_errors(estimated_map, ref_times_a, ref_times_b) -> AlignmentErrors:
+    """Compare an alignment with reference correspondences.
+
+    Parameters
+    ----------
+    estimated_map : Alignment, np.ndarray of shape (L, 2) (path in seconds) or callable
+        The estimated alignment; a callable maps times of A to times of B.
+    ref_times_a, ref_times_b : array_like, shape (K,)
+        Corresponding positions (seconds) in A and in B, e.g. note onsets of
+        a rendered version and the ground-truth times of the same notes in
+        another, or annotated measure starts in two recordings.
+
+    Returns
+    -------
+    AlignmentErrors
+    """
+    ra = np.asarray(ref_times_a, dtype=np.float64).ravel()
+    rb = np.asarray(ref_times_b, dtype=np.float64).ravel()
+    if ra.shape != rb.shape:
+        raise ValueError(f"ref_times_a and ref_times_b must have the same length, got {ra.shape[0]} "
+                         f"and {rb.shape[0]}")
+    if ra.size == 0:
+        raise ValueError("need at least one reference position, got none")
+    if not (np.all(np.isfinite(ra)) and np.all(np.isfinite(rb))):
+        raise ValueError("reference times contain NaN or inf")
+    if callable(estimated_map) and not isinstance(estimated_map, Alignment):
+        est = np.asarray(estimated_map(ra), dtype=np.float64)
+    else:
+        est = np.asarray(warp_time(estimated_map, ra), dtype=np.float64)
+    err = np.abs(est - rb)
+    return AlignmentErrors(errors=err, mean=float(err.mean()), median=float(np.median(err)),
+                           within_50ms=float(np.mean(err <= 0.05 + 1e-9)),
+                           within_100ms=float(np.mean(err <= 0.1 + 1e-9)),
+                           within_250ms=float(np.mean(err <= 0.25 + 1e-9)))
+
+
+# ---------------------------------------------------------------------------
+# features
+# ---------------------------------------------------------------------------
+
+def _check_chroma(C, name: str) -> np.ndarray:
+    C = np.asarray(C)
+    if C.ndim != 2 or C.shape[0] != 12:
+        raise ValueError(f"{name} must be chroma with shape (12, N), got shape {C.shape}")
+    if C.shape[1] == 0:
+        raise ValueError(f"{name} has no frames (shape {C.shape})")
+    if not np.all(np.isfinite(C)):
+        raise ValueError(f"{name} contains NaN or inf")
+    if np.any(C < 0):
+        raise ValueError(f"{name} must be non-negative (chroma energies)")
+    return C.astype(np.float64)
+
+
+def _unit(X: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(X, axis=0)
+    out = np.zeros_like(X)
+    ok = n > 1e-12
+    out[:, ok] = X[:, ok] / n[ok]
+    return out
+
+
+def _block_mean(X: np.ndarray, factor: int) -> np.ndarray:
+    if factor == 1:
+        return X
+    n = X.shape[1]
+    full = n // factor
+    parts = []
+    if full:
+        parts.append(X[:, : full * factor].reshape(X.shape[0], full, factor).mean(axis=2))
+    if n > full * factor:
+        parts.append(X[:, full * factor:].mean(axis=1, keepdims=True))
+    return np.concatenate(parts, axis=1)
+
+
+def _decay_smear(O: np.ndarray, length: int) -> np.ndarray:
+    """Convolve each row causally with a decaying window sqrt(1 - k/length), k = 0..length-1."""
+    if length <= 1:
+        return O
+    from scipy.signal import lfilter
+
+    kernel = np.sqrt(1.0 - np.arange(length) / length)
+    return lfilter(kernel, [1.0], O, axis=1)
+
+
+def _resample_factor(feature_rate: float, target_rate: float) -> int:
+    factor = int(round(feature_rate / target_rate))
+    if factor < 1 or abs(feature_rate / factor - target_rate) > 1e-6 * target_rate:
+        raise ValueError(f"target_rate must be feature_rate divided by a whole number; got feature_rate="
+                         f"{feature_rate} and target_rate={target_rate}")
+    return factor
+
+
+def sync_features(C, feature_rate: float, target_rate: float | None = None, gamma: float = 100.0,
+                  onset_weight: float = 1.0, onset_decay: float = 0.2, onset_window: float = 1.0,
+                  onsets=None) -> tuple[np.ndarray, float, float]:
+    """Features for synchronization: unit log-chroma stacked with chroma onsets.
+
+    Parameters
+    ----------
+    C : np.ndarray, shape (12, N)
+        Non-negative chroma energies (not normalised) at ``feature_rate``.
+    feature_rate : float
+        Frames per second of ``C``; frame ``n`` is at ``n / feature_rate`` s.
+    target_rate : float, optional
+        Rate of the result, ``feature_rate / k`` for a whole ``k`` (frames
+        are averaged in blocks of ``k``). Default: ``feature_rate``.
+    gamma : float
+        Log compression ``log(1 + gamma * C / max(C))``.
+    onset_weight : float
+        Weight of the onset half (``0`` gives pure chroma, 12 rows).
+    onset_decay : float
+        Length in seconds of the decaying window that smears each onset.
+    onset_window : float
+        Onsets are divided by their local maximum over this many seconds, so
+        soft and loud passages count alike.
+    onsets : np.ndarray, shape (12, N), optional
+        Onset strengths to use instead of the ones derived from ``C`` (e.g.
+        from a note list, see :func:`note_features`).
+
+    Returns
+    -------
+    X : np.ndarray, shape (24, N') or (12, N'), float32
+        Each half has unit norm per frame (or is zero, e.g. no onset nearby).
+    rate : float
+        Frames per second of ``X``.
+    offset : float
+        Time in seconds of frame 0 of ``X`` (block averaging moves the frame
+        centres by ``(k - 1) / (2 feature_rate)``).
+    """
+    C = _check_chroma(C, "C")
+    feature_rate = float(feature_rate)
+    if not feature_rate > 0:
+        raise ValueError(f"feature_rate must be positive, got {feature_rate}")
+    target_rate = feature_rate if target_rate is None else float(target_rate)
+    factor = _resample_factor(feature_rate, target_rate)
+    if gamma is None or gamma <= 0:
+        raise ValueError(f"gamma must be positive, got {gamma}")
+    peak = C.max()
+    L = np.log1p(gamma * C / peak) if peak > 0 else np.zeros_like(C)
+    chroma_part = _unit(_block_mean(L, factor))
+    if onset_weight == 0:
+        X = chroma_part
+    else:
+        if onsets is None:
+            O = np.maximum(np.diff(L, axis=1, prepend=L[:, :1]), 0.0)
+        else:
+            O = _check_chroma(onsets, "onsets")
+            if O.shape != C.shape:
+                raise ValueError(f"onsets must have the shape of C {C.shape}, got {O.shape}")
+        from scipy.ndimage import maximum_filter1d
+
+        win = max(1, int(round(onset_window * feature_rate)))
+        local = maximum_filter1d(O.max(axis=0), win, mode="nearest")
+        O = O / np.maximum(local, 1e-9)[None, :]
+        O = _decay_smear(O, int(round(onset_decay * feature_rate)))
+        onset_part = _unit(_block_mean(O, factor))
+        X = np.vstack([chroma_part, float(onset_weight) * onset_part])
+    offset = (factor - 1) / (2.0 * feature_rate)
+    return X.astype(np.float32), target_rate, offset
+
+
+def note_features(notes, feature_rate: float, duration: float | None = None):
+    """Chroma energies and chroma onsets of a note list, at ``feature_rate``.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame
+        Columns ``start``, ``end`` (seconds) and ``pitch`` (MIDI); optional
+        ``velocity``.
+    feature_rate : float
+    duration : float, optional
+        Length in seconds (default: last note end).
+
+    Returns
+    -------
+    C, O : np.ndarray, shape (12, N)
+        Chroma (from :func:`cmr.chroma.symbolic_chroma`, unnormalised) and
+        onset impulses (velocity-weighted) in the frame of each note start.
+    """
+    from .chroma import symbolic_chroma
+
+    C = symbolic_chroma(notes, feature_rate, duration=duration, norm=None)
+    O = np.zeros_like(C, dtype=np.float64)
+    starts = np.asarray(notes["start"], dtype=np.float64)
+    pitch = np.asarray(notes["pitch"]).astype(int) % 12
+    vel = np.asarray(notes["velocity"], dtype=np.float64) / 127.0 if "velocity" in notes else np.ones(len(starts))
+    frames = np.clip(np.round(starts * feature_rate).astype(int), 0, C.shape[1] - 1)
+    np.add.at(O, (pitch, frames), vel)
+    return C.astype(np.float64), O
+
+
+# ---------------------------------------------------------------------------
+# key
+# ---------------------------------------------------------------------------
+
+def estimate_shift(Ca, Cb, feature_rate: float, coarse_rate: float = 2.0) -> tuple[int, np.ndarray]:
+    """Cyclic chroma shift of B that aligns best with A (different keys).
+
+    For each shift ``k = 0..11`` the chroma of B is rolled by ``k`` and
+    aligned with A by DTW at about ``coarse_rate`` frames per second
+    (smoothed log chroma, cosine cost); the shift with the lowest
+    accumulated cost per path step wins.
+
+    Parameters
+    ----------
+    Ca, Cb : np.ndarray, shape (12, N) and (12, M)
+        Chroma energies at ``feature_rate``.
+    feature_rate : float
+    coarse_rate : float
+        Rate of the 12 trial alignments.
+
+    Returns
+    -------
+    shift : int
+        ``np.roll(Cb, shift, axis=0)`` is in the key of A.
+    costs : np.ndarray, shape (12,)
+        Cost per path step for every shift.
+    """
+    Ca = _check_chroma(Ca, "Ca")
+    Cb = _check_chroma(Cb, "Cb")
+    factor = max(1, int(round(feature_rate / coarse_rate)))
+
+    def coarse(C):
+        peak = C.max()
+        L = np.log1p(100.0 * C / peak) if peak > 0 else C
+        return _block_mean(L, factor)
+
+    A, B = coarse(Ca), coarse(Cb)
+    costs = np.empty(12)
+    for k in range(12):
+        r = _dtw.dtw(A, np.roll(B, k, axis=0), metric="cosine")
+        costs[k] = r.cost / len(r.path)
+    return int(np.argmin(costs)), costs
+
+
+# ---------------------------------------------------------------------------
+# synchronization
+# ---------------------------------------------------------------------------
+
+def _align(Xa, Xb, rate, offset, shift, step_sizes, weights, multiscale, info) -> Alignment:
+    if multiscale:
+        r = _dtw.multiscale_dtw(Xa, Xb, metric="euclidean", step_sizes=step_sizes, weights=weights)
+    else:
+        r = _dtw.dtw(Xa, Xb, metric="euclidean", step_sizes=step_sizes, weights=weights)
+    path = offset + r.path / rate
+    return Alignment(path=path, frames=r.path, feature_rate=rate, shift=int(shift), cost=r.cost,
+                     features=(Xa, Xb), info=info)
+
+
+def _key(key_shift, Ca, Cb, feature_rate):
+    if key_shift == "auto":
+        return estimate_shift(Ca, Cb, feature_rate)
+    if key_shift is None:
+        return 0, None
+    if isinstance(key_shift, (int, np.integer)):
+        return int(key_shift) % 12, None
+    raise ValueError(f"key_shift must be 'auto', None or an int number of semitones, got {key_shift!r}")
+
+
+def sync_chroma(Ca, Cb, feature_rate: float, target_rate: float | None = 25.0, key_shift="auto",
+                onset_weight: float = 1.0, step_sizes=_dtw.STEPS_CLASSIC, weights=None,
+                multiscale: bool = True, onsets_a=None, onsets_b=None) -> Alignment:
+    """Align two chroma sequences (the core of every ``sync_*`` function).
+
+    Parameters
+    ----------
+    Ca, Cb : np.ndarray, shape (12, N) and (12, M)
+        Non-negative chroma energies of A and B at ``feature_rate``.
+    feature_rate : float
+        Frames per second of both.
+    target_rate : float or None
+        Rate at which to align (``feature_rate / k``); ``None`` keeps it.
+    key_shift : 'auto', None or int
+        ``'auto'``: :func:`estimate_shift`; an int: roll B by that many
+        semitones; ``None``: same key.
+    onset_weight : float
+        Weight of the chroma onset features (0 = chroma only).
+    step_sizes, weights
+        DTW steps (see :func:`cmr.dtw.dtw`).
+    multiscale : bool
+        Use :func:`cmr.dtw.multiscale_dtw` (linear memory) instead of full DTW.
+    onsets_a, onsets_b : np.ndarray, shape like Ca / Cb, optional
+        Onset strengths to use instead of deriving them from the chroma.
+
+    Returns
+    -------
+    Alignment
+    """
+    Ca = _check_chroma(Ca, "Ca")
+    Cb = _check_chroma(Cb, "Cb")
+    shift, costs = _key(key_shift, Ca, Cb, feature_rate)
+    Cb_s = np.roll(Cb, shift, axis=0)
+    Ob_s = None if onsets_b is None else np.roll(onsets_b, shift, axis=0)
+    Xa, rate, offset = sync_features(Ca, feature_rate, target_rate, onset_weight=onset_weight, onsets=onsets_a)
+    Xb, _, _ = sync_features(Cb_s, feature_rate, target_rate, onset_weight=onset_weight, onsets=Ob_s)
+    info = {"shift_costs": costs}
+    return _align(Xa, Xb, rate, offset, shift, step_sizes, weights, multiscale, info)
+
+
+def _audio_chroma(y, sr, name):
+    from .chroma import chroma
+
+    y = np.asarray(y)
+    if y.ndim != 1 or y.size == 0:
+        raise ValueError(f"{name} must be non-empty mono audio with shape (n,), got shape {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"{name} contains NaN or inf samples")
+    if not np.any(y):
+        raise ValueError(f"{name} is silent (all samples are zero): nothing to align")
+    C, rate = chroma(y, sr, kind="iir", feature_rate=SOURCE_RATE, norm=None)
+    return np.maximum(C, 0.0), rate
+
+
+def sync_audio_audio(y1, y2, sr: int, feature_rate: float = 25.0, key_shift="auto", onset_weight: float = 1.0,
+                     step_sizes=_dtw.STEPS_CLASSIC, weights=None, multiscale: bool = True) -> Alignment:
+    """Align two recordings of the same piece.
+
+    Parameters
+    ----------
+    y1, y2 : np.ndarray, shape (n,)
+        Mono audio of version A and version B at sample rate ``sr``.
+    sr : int
+        Sample rate, Hz.
+    feature_rate : float
+        Alignment resolution in frames per second (50 divided by a whole
+        number: 50, 25, 10, ...).
+    key_shift, onset_weight, step_sizes, weights, multiscale
+        See :func:`sync_chroma`.
+
+    Returns
+    -------
+    Alignment
+        ``path`` in seconds (A, B); ``a_to_b(t)`` maps times.
+    """
+    Ca, rate = _audio_chroma(y1, sr, "y1")
+    Cb, _ = _audio_chroma(y2, sr, "y2")
+    return sync_chroma(Ca, Cb, rate, feature_rate, key_shift=key_shift, onset_weight=onset_weight,
+                       step_sizes=step_sizes, weights=weights, multiscale=multiscale)
+
+
+def _score_notes_seconds(notes_or_score, bpm):
+    import pandas as pd
+
+    if not isinstance(notes_or_score, pd.DataFrame):
+        from .symbolic import score_notes
+
+        notes_or_score = score_notes(notes_or_score)
+    notes = notes_or_score
+    if len(notes) == 0:
+        raise ValueError("the score has no notes")
+    if {"start", "end"} <= set(notes.columns):
+        return notes, None
+    if not {"start_beat", "end_beat"} <= set(notes.columns):
+        raise ValueError("notes need columns start/end (seconds) or start_beat/end_beat, got "
+                         f"{list(notes.columns)}")
+    bpm = bpm or notes.attrs.get("bpm") or 96.0
+    out = notes.copy()
+    out["start"] = out["start_beat"] * 60.0 / bpm
+    out["end"] = out["end_beat"] * 60.0 / bpm
+    return out, float(bpm)
+
+
+def sync_score_audio(notes_or_score, y, sr: int, feature_rate: float = 25.0, key_shift="auto",
+                     onset_weight: float = 1.0, bpm: float | None = None, step_sizes=_dtw.STEPS_CLASSIC,
+                     weights=None, multiscale: bool = True) -> Alignment:
+    """Align a score (or a note list) with a recording of it.
+
+    The score is turned into chroma and note-onset features on a nominal
+    time axis (``start``/``end`` seconds if the notes have them, otherwise
+    beats at ``bpm`` quarter notes per minute) and aligned with the audio.
+    Version A of the result is the score's nominal time, version B the audio.
+
+    Parameters
+    ----------
+    notes_or_score : pandas.DataFrame or music21 score (anything
+        :func:`cmr.symbolic.score_notes` accepts)
+        Notes with ``pitch`` and either ``start``/``end`` (seconds) or
+        ``start_beat``/``end_beat``.
+    y : np.ndarray, shape (n,)
+        The recording, mono.
+    sr : int
+    feature_rate, key_shift, onset_weight, step_sizes, weights, multiscale
+        See :func:`sync_audio_audio`.
+    bpm : float, optional
+        Tempo used to put beats on a seconds axis (default: the score's
+        tempo, ``notes.attrs['bpm']``, else 96).
+
+    Returns
+    -------
+    Alignment
+        ``info['bpm']`` holds the tempo used (``None`` when the notes had
+        seconds); ``a_to_b(beats * 60 / bpm)`` gives the audio time of score
+        beats.
+    """
+    notes, used_bpm = _score_notes_seconds(notes_or_score, bpm)
+    Cb, rate = _audio_chroma(y, sr, "y")
+    duration = float(np.max(notes["end"]))
+    Ca, Oa = note_features(notes, rate, duration=duration)
+    al = sync_chroma(Ca, Cb, rate, feature_rate, key_shift=key_shift, onset_weight=onset_weight,
+                     step_sizes=step_sizes, weights=weights, multiscale=multiscale, onsets_a=Oa)
+    al.info["bpm"] = used_bpm
+    return al

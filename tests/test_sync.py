@@ -1,0 +1,184 @@
+"""cmr.sync: time maps, error measures, key estimation, and alignment against rendered ground truth."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cmr import sync
+
+
+# ---------------------------------------------------------------------------
+# time maps and errors (hand-made examples)
+# ---------------------------------------------------------------------------
+
+def test_path_to_map_averages_repeated_times():
+    path = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0], [2.0, 4.0], [3.0, 4.0]])
+    ta, tb = sync.path_to_map(path)
+    np.testing.assert_array_equal(ta, [0, 1, 2, 3])
+    np.testing.assert_array_equal(tb, [0, 2, 4, 4])
+
+
+def test_warp_time_interpolates_clamps_and_inverts():
+    # B is A played twice as slow after a 1 s delay
+    ta = np.linspace(0, 10, 101)
+    path = np.c_[ta, 1 + 2 * ta]
+    assert sync.warp_time(path, 2.5) == pytest.approx(6.0)
+    np.testing.assert_allclose(sync.warp_time(path, [0.0, 4.0, 10.0]), [1.0, 9.0, 21.0])
+    assert sync.warp_time(path, 12.0) == pytest.approx(21.0)  # clamped at the end
+    assert sync.warp_time(path, 9.0, inverse=True) == pytest.approx(4.0)
+
+
+def test_alignment_errors_on_known_offsets():
+    path = np.c_[np.arange(11.0), np.arange(11.0)]  # identity map
+    ref_a = np.array([1.0, 2.0, 3.0, 4.0])
+    ref_b = ref_a + np.array([0.0, 0.04, -0.2, 0.3])
+    e = sync.alignment_errors(path, ref_a, ref_b)
+    np.testing.assert_allclose(e.errors, [0.0, 0.04, 0.2, 0.3])
+    assert e.mean == pytest.approx(0.135)
+    assert e.median == pytest.approx(0.12)
+    assert (e.within_50ms, e.within_100ms, e.within_250ms) == (0.5, 0.5, 0.75)
+    # a callable works as well
+    assert sync.alignment_errors(lambda t: t + 0.01, ref_a, ref_a).mean == pytest.approx(0.01)
+
+
+def test_bad_inputs_raise_clear_errors():
+    with pytest.raises(ValueError, match="same length"):
+        sync.alignment_errors(np.c_[[0.0, 1.0], [0.0, 1.0]], [0.5], [0.5, 0.6])
+    with pytest.raises(ValueError, match="monotone"):
+        sync.warp_time(np.array([[0.0, 1.0], [1.0, 0.0]]), 0.5)
+    with pytest.raises(ValueError, match=r"\(12, N\)"):
+        sync.sync_chroma(np.ones((11, 20)), np.ones((12, 20)), 10.0, None)
+    with pytest.raises(ValueError, match="no frames"):
+        sync.sync_chroma(np.ones((12, 0)), np.ones((12, 20)), 10.0, None)
+    with pytest.raises(ValueError, match="NaN"):
+        sync.sync_chroma(np.full((12, 5), np.nan), np.ones((12, 20)), 10.0, None)
+    with pytest.raises(ValueError, match="silent"):
+        sync.sync_audio_audio(np.zeros(22050), np.ones(22050), 22050)
+    with pytest.raises(ValueError, match="non-empty"):
+        sync.sync_audio_audio(np.zeros(0), np.ones(22050), 22050)
+    with pytest.raises(ValueError, match="whole number"):
+        sync.sync_features(np.ones((12, 20)), 50.0, target_rate=30.0)
+
+
+# ---------------------------------------------------------------------------
+# synthetic chroma with a known warp
+# ---------------------------------------------------------------------------
+
+def _chord_sequence(seed=0, n_chords=40, rate=50.0):
+    """Chroma of a random chord sequence with random chord lengths (0.2-0.8 s), plus chord onset times."""
+    g = np.random.default_rng(seed)
+    lengths = g.uniform(0.2, 0.8, n_chords)
+    onsets = np.concatenate([[0.0], np.cumsum(lengths)[:-1]])
+    total = float(lengths.sum())
+    chords = np.zeros((n_chords, 12))
+    for i in range(n_chords):
+        chords[i, g.choice(12, 3, replace=False)] = g.uniform(0.5, 1.0, 3)
+
+    def render(warp, length):
+        t = np.arange(int(length * rate)) / rate
+        score_t = warp(t)
+        idx = np.clip(np.searchsorted(onsets, score_t, side="right") - 1, 0, n_chords - 1)
+        since = score_t - onsets[idx]
+        C = chords[idx].T * np.exp(-1.5 * since)[None, :] + 0.01
+        return C
+
+    return render, onsets, total
+
+
+def test_sync_chroma_recovers_a_known_tempo_curve_and_key():
+    render, onsets, total = _chord_sequence()
+    Ca = render(lambda t: t, total)
+    # B: slow start, fast end (score time as a function of B time), and 4 semitones higher
+    length_b = 1.2 * total
+
+    def warp_b(u):
+        x = u / length_b
+        return total * (0.6 * x + 0.4 * x ** 2)
+
+    Cb = np.roll(render(warp_b, length_b), 4, axis=0)
+    al = sync.sync_chroma(Ca, Cb, 50.0, 25.0)
+    assert al.shift == 8  # rolling B by 8 more semitones undoes the +4
+    # true B time of every chord onset: invert warp_b
+    u = np.linspace(0, length_b, 20001)
+    truth_b = np.interp(onsets, warp_b(u), u)
+    e = sync.alignment_errors(al, onsets[1:-1], truth_b[1:-1])
+    assert e.mean < 0.05
+    assert e.within_100ms > 0.95
+
+
+@pytest.mark.parametrize("k", [0, 3, 7, 11])
+def test_estimate_shift_undoes_a_transposition(k):
+    render, _, total = _chord_sequence(seed=5)
+    Ca = render(lambda t: t, total)
+    Cb = np.roll(render(lambda t: 0.9 * t, total / 0.9), -k, axis=0)
+    shift, costs = sync.estimate_shift(Ca, Cb, 50.0)
+    assert shift == k % 12
+    assert costs.shape == (12,) and np.argmin(costs) == shift
+
+
+def test_features_halves_have_unit_norm_and_time_offset():
+    render, _, total = _chord_sequence(seed=2)
+    C = render(lambda t: t, total)
+    X, rate, offset = sync.sync_features(C, 50.0, 25.0)
+    assert X.shape[0] == 24 and rate == 25.0 and offset == pytest.approx(0.01)
+    norms = np.linalg.norm(X[:12], axis=0)
+    np.testing.assert_allclose(norms, 1.0, atol=1e-5)
+    on = np.linalg.norm(X[12:], axis=0)
+    assert np.all((np.abs(on - 1) < 1e-5) | (on == 0))
+    X0, _, _ = sync.sync_features(C, 50.0, 25.0, onset_weight=0)
+    assert X0.shape[0] == 12
+
+
+# ---------------------------------------------------------------------------
+# rendered audio with exact ground truth (committed example audio)
+# ---------------------------------------------------------------------------
+
+def _example(piece, version):
+    from cmr import audio, synth
+
+    try:
+        y = audio.load_example(piece, version)
+        truth = synth.load_example_truth(piece, version)
+    except (FileNotFoundError, ValueError) as exc:  # pragma: no cover - only without audio/
+        pytest.skip(f"example audio not available: {exc}")
+    return y, truth
+
+
+def test_audio_audio_sync_on_rendered_versions_with_tempo_curve():
+    from cmr import synth
+
+    ya, ta = _example("mozart-k545", "piano")
+    yb, tb = _example("mozart-k545", "piano-rubato")
+    assert tb.version.tempo_curve  # the pair really has a tempo curve
+    al = sync.sync_audio_audio(ya, yb, 22050)
+    onsets = np.unique(ta.notes["start"].to_numpy())
+    ref = synth.map_time(onsets, ta, tb)
+    ok = np.isfinite(ref)
+    e = sync.alignment_errors(al, onsets[ok], ref[ok])
+    assert al.shift == 0
+    assert e.mean <= 0.05
+    assert e.within_100ms >= 0.95
+
+
+def test_audio_audio_sync_handles_a_key_difference():
+    from cmr import synth
+
+    ya, ta = _example("schubert-lindenbaum", "clarinet-piano")
+    yb, tb = _example("schubert-lindenbaum", "cello-piano-down5")
+    al = sync.sync_audio_audio(ya, yb, 22050)
+    assert al.shift == 5  # B is 5 semitones lower: roll it up by 5
+    onsets = np.unique(ta.notes["start"].to_numpy())
+    ref = synth.map_time(onsets, ta, tb)
+    ok = np.isfinite(ref)
+    assert sync.alignment_errors(al, onsets[ok], ref[ok]).mean <= 0.05
+
+
+def test_score_audio_sync_maps_beats_to_audio_times():
+    yb, tb = _example("mozart-k545", "piano-rubato")
+    notes = tb.notes[["start_beat", "end_beat", "pitch", "velocity"]].copy()
+    bpm = 100.0
+    al = sync.sync_score_audio(notes, yb, 22050, bpm=bpm)
+    beats = np.unique(notes["start_beat"].to_numpy())
+    e = sync.alignment_errors(al, beats * 60 / bpm, tb.beat_to_time(beats))
+    assert al.info["bpm"] == bpm
+    assert e.mean <= 0.05
