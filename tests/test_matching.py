@@ -287,3 +287,23 @@ def test_dtw_matching_finds_locally_warped_version(rng):
     assert np.all(np.isinf(mt.dtw_matching(query, small).cost[:5]))
     with pytest.raises(ValueError, match="query"):
         mt.dtw_matching(np.ones((12, 10 * X.shape[1])), db)
+
+
+def test_example_database_and_rendered_versions():
+    """On the committed example recordings: a query from one version finds the others where the score says."""
+    from cmr import synth
+
+    db = mt.example_database(4.0, smooth_seconds=1.0, pieces=["bach-bwv846"])
+    assert db.n_docs >= 3 and all(m["piece"] == "bach-bwv846" for m in db.meta)
+    truths = {d: synth.load_example_truth(m["piece"], m["version"]) for d, m in enumerate(db.meta)}
+    d = db.doc_index("bach-bwv846/piano")
+    a, L = 8, 40  # 2-12 s at 4 Hz
+    query = db.doc_features(d)[:, a:a + L]
+    occ = mt.true_occurrences(db, truths, d, a / 4.0, (a + L) / 4.0)
+    assert {db.doc_ids[o[0]] for o in occ} == set(db.doc_ids) - {"bach-bwv846/piano"}
+    curve = mt.diagonal_matching(query, db, tempo_factors=mt.DEFAULT_TEMPO_FACTORS, transposition_invariant=True)
+    curve.cost[db.offsets[d]:db.offsets[d + 1]] = np.inf  # other recordings only
+    matches = mt.select_matches(curve, num=len(occ))
+    assert mt.precision_at_r(matches, occ, tolerance=1.0) == 1.0
+    guitar = [m for m in matches if m.doc_id.endswith("guitar-d-repeat")]
+    assert guitar and all(m.shift == 2 for m in guitar)  # played in D: two semitones up

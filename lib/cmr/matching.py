@@ -68,6 +68,8 @@ __all__ = [
     "MatchingCurve",
     "normalize_features",
     "cens_features",
+    "example_chroma",
+    "example_database",
     "scale_tempo",
     "build_database",
     "diagonal_matching",
@@ -77,6 +79,7 @@ __all__ = [
     "match",
     "evaluate_matches",
     "precision_at_r",
+    "true_occurrences",
     "MatchEvaluation",
 ]
 
@@ -342,15 +345,31 @@ class Database:
         return cls(feats, fr, doc_ids, offsets, meta)
 
 
-def cens_features(y, sr: float, feature_rate: float = 2.0, smooth_seconds: float | None = None,
+#: Default CENS smoothing window in feature frames (window = this / feature_rate seconds).
+DEFAULT_SMOOTH_FRAMES = 4.0
+
+
+def _smooth_len(fr, smooth_seconds, base):
+    if smooth_seconds is None:
+        smooth_seconds = DEFAULT_SMOOTH_FRAMES / fr
+    if not np.isfinite(smooth_seconds) or smooth_seconds < 0:
+        raise ValueError(f"smooth_seconds: expected a non-negative duration, got {smooth_seconds!r}")
+    return max(1, int(round(smooth_seconds * base)) | 1)
+
+
+def cens_features(y, sr: float, feature_rate: float = 4.0, smooth_seconds: float | None = None,
                   tuning_cents: float | None = None) -> np.ndarray:
     """CENS features for matching: IIR-filterbank chroma, quantised, smoothed, downsampled.
 
     The chroma is computed at ``base = max(10, 5 * feature_rate)`` Hz with
     :func:`cmr.chroma.chroma_iir`, then :func:`cmr.chroma.cens` smooths it
-    over ``smooth_seconds`` (Hann window; default ``4 / feature_rate`` s,
-    i.e. the classic CENS 41/10 at 1 Hz and 21/5 at 2 Hz) and resamples it to
-    ``feature_rate``.
+    over ``smooth_seconds`` (Hann window; default ``4 / feature_rate`` s:
+    the classic CENS 41/10 at 1 Hz, 1 s at the default 4 Hz) and resamples
+    it to ``feature_rate``. On the rendered evaluation database
+    (``benchmarks/eval_matching_quality.py``) 4 Hz with 0.5-1 s smoothing
+    was clearly more specific than 1-2 Hz with 2-4 s smoothing: the pieces
+    change harmony every beat or two, and heavy smoothing blurs exactly what
+    distinguishes one chorale from the next.
 
     Parameters
     ----------
@@ -372,17 +391,79 @@ def cens_features(y, sr: float, feature_rate: float = 2.0, smooth_seconds: float
     if not np.isfinite(fr) or not 0 < fr <= 50:
         raise ValueError(f"feature_rate: expected a rate in (0, 50] Hz, got {feature_rate!r}")
     base = max(10.0, 5.0 * fr)
-    if smooth_seconds is None:
-        smooth_seconds = 4.0 / fr
-    if not np.isfinite(smooth_seconds) or smooth_seconds < 0:
-        raise ValueError(f"smooth_seconds: expected a non-negative duration, got {smooth_seconds!r}")
-    smooth_len = max(1, int(round(smooth_seconds * base)) | 1)
+    smooth_len = _smooth_len(fr, smooth_seconds, base)
     C = _chroma.chroma_iir(y, sr, feature_rate=base, tuning_cents=tuning_cents, norm=None)
     X, _rate = _chroma.cens(C, base, smooth_len=smooth_len, target_rate=fr)
     return X
 
 
-def build_database(items, feature_rate: float = 2.0, feature_fn: Callable | None = None,
+#: Committed chroma of the example recordings (``scripts/build_matching_db.py``).
+EXAMPLE_CHROMA_FILE = Path(__file__).resolve().parent / "data" / "matching_examples_chroma10hz.npz"
+#: Its feature rate in Hz.
+EXAMPLE_CHROMA_RATE = 10.0
+
+
+def example_chroma() -> dict:
+    """The committed 10 Hz IIR chroma of every example recording in ``audio/``.
+
+    Returns
+    -------
+    dict with ``chroma`` (list of ``(12, N_d)`` float32 arrays, not normalised),
+    ``feature_rate`` (10.0), ``ids`` ("piece/version"), ``pieces``,
+    ``versions``, ``tuning_cents`` (estimated), ``durations`` (s).
+    """
+    path = EXAMPLE_CHROMA_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"example chroma: {path} not found; run scripts/build_matching_db.py")
+    with np.load(path, allow_pickle=False) as z:
+        C = z["chroma"].astype(np.float32)
+        lengths = z["lengths"]
+        out = {"feature_rate": float(z["feature_rate"]), "ids": [str(s) for s in z["ids"]],
+               "pieces": [str(s) for s in z["pieces"]], "versions": [str(s) for s in z["versions"]],
+               "tuning_cents": z["tuning_cents"].astype(float).tolist(),
+               "durations": z["durations"].astype(float).tolist()}
+    offs = np.concatenate([[0], np.cumsum(lengths)])
+    out["chroma"] = [C[:, offs[i]:offs[i + 1]] for i in range(len(lengths))]
+    return out
+
+
+def example_database(feature_rate: float = 4.0, smooth_seconds: float | None = None,
+                     pieces: Sequence[str] | None = None) -> Database:
+    """CENS database of the example recordings, from the committed 10 Hz chroma.
+
+    Parameters
+    ----------
+    feature_rate : float, Hz, at most 10
+    smooth_seconds : float, optional, CENS smoothing window (default as in
+        :func:`cens_features`)
+    pieces : list of str, optional, only these pieces
+
+    Returns
+    -------
+    Database
+        ``doc_ids`` are ``"piece/version"``; ``meta`` holds ``piece``,
+        ``version``, ``tuning_cents`` and ``duration`` (s).
+    """
+    from cmr import chroma as _chroma
+
+    fr = float(feature_rate)
+    if not np.isfinite(fr) or not 0 < fr <= EXAMPLE_CHROMA_RATE:
+        raise ValueError(f"feature_rate: expected a rate in (0, {EXAMPLE_CHROMA_RATE:g}] Hz, got {feature_rate!r}")
+    smooth_len = _smooth_len(fr, smooth_seconds, EXAMPLE_CHROMA_RATE)
+    ex = example_chroma()
+    feats, ids, meta = [], [], []
+    for C, i, p, v, t, dur in zip(ex["chroma"], ex["ids"], ex["pieces"], ex["versions"], ex["tuning_cents"],
+                                  ex["durations"]):
+        if pieces is not None and p not in pieces:
+            continue
+        X, _ = _chroma.cens(C, EXAMPLE_CHROMA_RATE, smooth_len=smooth_len, target_rate=fr)
+        feats.append(X)
+        ids.append(i)
+        meta.append({"piece": p, "version": v, "tuning_cents": t, "duration": dur})
+    return Database.from_features(feats, fr, ids, meta)
+
+
+def build_database(items, feature_rate: float = 4.0, feature_fn: Callable | None = None,
                    name: str | None = None, progress: bool = True, cache: bool = True,
                    rebuild: bool = False, feature_key: str | None = None) -> Database:
     """Compute features of many recordings once and collect them in a :class:`Database`.
@@ -1051,6 +1132,46 @@ def evaluate_matches(matches: Sequence[Match], occurrences, tolerance: float = 2
     recall = n_c / n_r if n_r else 1.0
     f = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     return MatchEvaluation(precision, recall, f, n_m, n_r, n_c, correct, claimed)
+
+
+def true_occurrences(db: Database, truths: dict, doc, start: float, end: float, same_doc: bool = False,
+                     max_repeats: int = 4) -> list:
+    """Where the score passage played in ``[start, end]`` of ``doc`` is played in the other versions.
+
+    Uses rendered ground truth (:class:`cmr.synth.GroundTruth`): the query
+    times are mapped to score beats in their own version and back to audio
+    times in every other document of the same piece, once per playing
+    (repeats give several occurrences; omitted passages none).
+
+    Parameters
+    ----------
+    db : Database, documents with ``meta["piece"]``
+    truths : dict doc index -> GroundTruth (or anything with ``time_to_beat``
+        and ``beat_to_time(beats, occurrence=k, missing="nan")``)
+    doc : int or id, the query's document
+    start, end : float, seconds in that document
+    same_doc : bool, also report other playings inside the query's own document
+    max_repeats : int, playings looked up per document
+
+    Returns
+    -------
+    list of (doc, start s, end s)
+    """
+    d0 = db.doc_index(doc)
+    piece = db.meta[d0].get("piece")
+    b0, b1 = truths[d0].time_to_beat([start, end])
+    out = []
+    for d in range(db.n_docs):
+        if db.meta[d].get("piece") != piece or (d == d0 and not same_doc) or d not in truths:
+            continue
+        for k in range(max_repeats):
+            s, e = truths[d].beat_to_time([b0, b1], occurrence=k, missing="nan")
+            if not (np.isfinite(s) and np.isfinite(e)):
+                continue
+            if d == d0 and abs(s - start) < 1e-6:
+                continue
+            out.append((d, float(s), float(e)))
+    return out
 
 
 def precision_at_r(matches: Sequence[Match], occurrences, tolerance: float = 2.0,
