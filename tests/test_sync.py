@@ -182,3 +182,15 @@ def test_score_audio_sync_maps_beats_to_audio_times():
     e = sync.alignment_errors(al, beats * 60 / bpm, tb.beat_to_time(beats))
     assert al.info["bpm"] == bpm
     assert e.mean <= 0.05
+
+
+def test_map_between_goes_through_the_reference():
+    # three versions, B = 2 x A, C = A + 1 s: map B -> C without aligning B with C directly
+    t = np.linspace(0, 10, 11)
+    als = {"A": sync.Alignment(np.c_[t, t], np.zeros((2, 2), int), 0.0, 0, 0.0),
+           "B": sync.Alignment(np.c_[t, 2 * t], np.zeros((2, 2), int), 0.0, 0, 0.0),
+           "C": sync.Alignment(np.c_[t, t + 1], np.zeros((2, 2), int), 0.0, 0, 0.0)}
+    assert sync.map_between(als, "B", "C", 8.0) == pytest.approx(5.0)
+    assert sync.map_between(als, "C", "B", 5.0) == pytest.approx(8.0)
+    with pytest.raises(ValueError, match="unknown version"):
+        sync.map_between(als, "B", "D", 1.0)

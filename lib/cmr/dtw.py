@@ -850,7 +850,9 @@ def multiscale_dtw(X, Y, *, metric: str = "cosine", step_sizes=STEPS_CLASSIC, we
     -------
     DTWResult
         Cost and path at full resolution; ``n_cells`` counts cells over all
-        levels; ``info['levels']`` lists the ``(N, M)`` sizes, coarsest first.
+        levels; ``info['levels']`` lists the ``(N, M)`` sizes, coarsest first,
+        ``info['bands']`` the ``(lo, hi)`` column ranges used on each level
+        (full rows on the coarsest) and ``info['paths']`` each level's path.
     """
     metric = _check_metric(metric)
     steps, w = _check_steps(step_sizes, weights)
@@ -872,6 +874,8 @@ def multiscale_dtw(X, Y, *, metric: str = "cosine", step_sizes=STEPS_CLASSIC, we
     total_cells = 0
     cost = np.inf
     levels = []
+    bands = []
+    paths = []
     for level in range(len(pyramid) - 1, -1, -1):
         A, B = pyramid[level]
         if metric == "cosine" and level > 0:
@@ -895,7 +899,10 @@ def multiscale_dtw(X, Y, *, metric: str = "cosine", step_sizes=STEPS_CLASSIC, we
             r = 2 * r + 1  # the band was too narrow for these step sizes: widen it
             lo, hi = band_from_path(path, N, M, r, factor)
         path = _backtrack(bp, lo, hi, off, steps, N - 1, M - 1)
-    return DTWResult(cost=cost, path=path, D=None, n_cells=total_cells, info={"levels": levels})
+        bands.append((lo, hi))
+        paths.append(path)
+    return DTWResult(cost=cost, path=path, D=None, n_cells=total_cells,
+                     info={"levels": levels, "bands": bands, "paths": paths, "factor": factor})
 
 
 # ---------------------------------------------------------------------------

@@ -46,6 +46,8 @@ __all__ = [
     "path_to_map",
     "warp_time",
     "alignment_errors",
+    "align_versions",
+    "map_between",
 ]
 
 #: Feature rate of the audio chroma the pipeline starts from (frames per second).
@@ -598,3 +600,61 @@ def sync_score_audio(notes_or_score, y, sr: int, feature_rate: float = 25.0, key
                      step_sizes=step_sizes, weights=weights, multiscale=multiscale, onsets_a=Oa)
     al.info["bpm"] = used_bpm
     return al
+
+
+# ---------------------------------------------------------------------------
+# several versions (the Interpretation Switcher)
+# ---------------------------------------------------------------------------
+
+def align_versions(versions: dict, sr: int, reference: str | None = None, **kwargs) -> dict:
+    """Align every version of a piece with one reference version.
+
+    Parameters
+    ----------
+    versions : dict str -> np.ndarray, shape (n,)
+        Mono audio of each version at sample rate ``sr``.
+    sr : int
+    reference : str, optional
+        Name of the reference version (default: the first).
+    **kwargs
+        Passed to :func:`sync_audio_audio`.
+
+    Returns
+    -------
+    dict str -> Alignment
+        ``alignments[name]`` aligns the reference (A) with ``name`` (B); the
+        reference itself gets the identity path.
+    """
+    names = list(versions)
+    if not names:
+        raise ValueError("versions must hold at least one recording")
+    reference = names[0] if reference is None else reference
+    if reference not in versions:
+        raise ValueError(f"reference {reference!r} is not one of the versions {names}")
+    out = {}
+    y_ref = versions[reference]
+    duration = len(y_ref) / sr
+    for name in names:
+        if name == reference:
+            t = np.array([0.0, duration])
+            out[name] = Alignment(path=np.c_[t, t], frames=np.zeros((2, 2), dtype=np.int64), feature_rate=0.0,
+                                  shift=0, cost=0.0, info={"reference": reference})
+        else:
+            al = sync_audio_audio(y_ref, versions[name], sr, **kwargs)
+            al.info["reference"] = reference
+            out[name] = al
+    return out
+
+
+def map_between(alignments: dict, source: str, target: str, t):
+    """Map time(s) ``t`` of version ``source`` to version ``target`` via the reference.
+
+    ``alignments`` comes from :func:`align_versions`: the time goes from the
+    source back to the reference (``b_to_a``) and on to the target
+    (``a_to_b``).
+    """
+    for name in (source, target):
+        if name not in alignments:
+            raise ValueError(f"unknown version {name!r}; choose one of {list(alignments)}")
+    t_ref = alignments[source].b_to_a(t)
+    return alignments[target].a_to_b(t_ref)
