@@ -93,22 +93,11 @@ def written_qpm(score, collection: str) -> float:
 
 def cut_score(notes: pd.DataFrame, melody: pd.DataFrame, max_quarters: float):
     """Keep the measures that end within ``max_quarters`` (long movements become excerpts)."""
-    ms = notes.attrs["measure_starts"]
-    end = float(notes.attrs["end_beat"])
-    if end <= max_quarters or len(ms) == 0:
-        return notes, melody
-    keep = ms[ms["start_beat"] + ms["length"] <= max_quarters + 1e-9]
-    if len(keep) == 0:
-        return notes, melody
-    cut = float(keep["start_beat"].iloc[-1] + keep["length"].iloc[-1])
-    attrs = dict(notes.attrs)
-    notes = notes[notes["start_beat"] < cut - 1e-9].copy()
-    notes["end_beat"] = np.minimum(notes["end_beat"], cut)
-    attrs.update(measure_starts=keep.reset_index(drop=True), end_beat=cut)
-    notes.attrs.update(attrs)
+    notes = themes.cut_notes(notes, max_quarters)
+    cut = float(notes.attrs["end_beat"])
     melody = melody[melody["start_beat"] < cut - 1e-9].copy()
     melody["end_beat"] = np.minimum(melody["end_beat"], cut)
-    return notes.reset_index(drop=True), melody.reset_index(drop=True)
+    return notes, melody.reset_index(drop=True)
 
 
 def melody_in_notes(notes: pd.DataFrame, melody: pd.DataFrame) -> np.ndarray:

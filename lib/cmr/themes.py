@@ -691,3 +691,144 @@ def position_overlap(start: float, end: float, occurrences) -> bool:
     if not (np.isfinite(start) and np.isfinite(end)):
         return False
     return any(min(end, s1) > max(start, s0) for s0, s1 in occurrences)
+
+
+# ---------------------------------------------------------------------------
+# The committed dataset (lib/cmr/data/themes_*), as notebook 06 uses it
+# ---------------------------------------------------------------------------
+
+def _data_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent / "data"
+
+
+def load_dataset() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The theme dataset tables written by ``scripts/build_theme_dataset.py select``.
+
+    Returns
+    -------
+    pieces : one row per recording: ``piece`` (id), ``path`` (music21 corpus
+        path), ``collection``, ``quarters`` (score length), ``qpm`` (written
+        tempo), ``version`` (JSON of :func:`plan_version`), ...
+    theme_list : one row per theme: ``theme`` (id ``piece#index``),
+        ``piece``, ``n_notes``, ``start_beat``, ``end_beat``, ``qpm``,
+        ``pitches``, ``onsets``, ``offsets`` (space separated), ...
+    relevance : one row per (theme, piece, occurrence): ``start_beat``,
+        ``end_beat`` of the occurrence in that piece, ``own``.
+    """
+    d = _data_dir()
+    files = [d / "themes_pieces.csv", d / "themes_list.csv", d / "themes_relevance.csv"]
+    for f in files:
+        if not f.is_file():
+            raise FileNotFoundError(f"{f} is missing: run scripts/build_theme_dataset.py select")
+    return tuple(pd.read_csv(f) for f in files)
+
+
+def theme_from_row(row) -> Theme:
+    """A :class:`Theme` from a row of the theme list (see :func:`load_dataset`)."""
+    piece, index = str(row["theme"]).rsplit("#", 1)
+    pitches = np.array(str(row["pitches"]).split(), dtype=np.int64)
+    onsets = np.array(str(row["onsets"]).split(), dtype=np.float64)
+    offsets = np.array(str(row["offsets"]).split(), dtype=np.float64)
+    return Theme(piece=piece, index=int(index), first_note=-1, n_notes=len(pitches),
+                 start_beat=float(row["start_beat"]), end_beat=float(row["end_beat"]),
+                 pitches=pitches, onsets=onsets, offsets=offsets)
+
+
+def load_database(kind: str = "melody", path=None):
+    """The committed database features (``themes_db.npz``) as a :class:`cmr.matching.Database`.
+
+    Parameters
+    ----------
+    kind : feature kind stored in the file (the pack stage decides which)
+    path : optional other ``.npz`` written by the pack stage
+
+    Returns
+    -------
+    db : cmr.matching.Database (float32 features at :data:`FEATURE_RATE`; stored as float16)
+    info : dict with ``estimated_cents`` and ``duration`` (s) per document
+    """
+    from .matching import Database
+
+    path = _data_dir() / "themes_db.npz" if path is None else path
+    with np.load(path) as z:
+        if kind not in z.files:
+            have = [k for k in z.files if k not in ("offsets", "doc_ids", "feature_rate", "estimated_cents",
+                                                    "duration")]
+            raise ValueError(f"kind {kind!r} is not stored in {path}; stored kinds: {have}")
+        feats = z[kind].astype(np.float32)
+        offsets = z["offsets"]
+        ids = [str(x) for x in z["doc_ids"]]
+        info = {"estimated_cents": z["estimated_cents"], "duration": z["duration"]}
+        rate = float(z["feature_rate"])
+    return Database(feats, rate, ids, offsets), info
+
+
+def cut_notes(notes: pd.DataFrame, max_quarters: float) -> pd.DataFrame:
+    """Keep the measures of a :func:`cmr.symbolic.score_notes` table that end within ``max_quarters``.
+
+    Long movements enter the dataset as excerpts; the cut lies on a bar line.
+    """
+    ms = notes.attrs.get("measure_starts")
+    end = float(notes.attrs.get("end_beat", notes["end_beat"].max()))
+    if ms is None or len(ms) == 0 or end <= max_quarters:
+        return notes
+    keep = ms[ms["start_beat"] + ms["length"] <= max_quarters + 1e-9]
+    if len(keep) == 0:
+        return notes
+    cut = float(keep["start_beat"].iloc[-1] + keep["length"].iloc[-1])
+    attrs = dict(notes.attrs)
+    out = notes[notes["start_beat"] < cut - 1e-9].copy()
+    out["end_beat"] = np.minimum(out["end_beat"], cut)
+    out = out.reset_index(drop=True)
+    attrs.update(measure_starts=keep.reset_index(drop=True), end_beat=cut)
+    out.attrs.update(attrs)
+    return out
+
+
+def render_piece(piece_row, max_quarters: float = 400.0, **version_changes):
+    """Render one database recording again (as the dataset did), from its score and version.
+
+    The database audio is not stored; this regenerates it (a few seconds,
+    the score is parsed by music21 the first time).
+
+    Parameters
+    ----------
+    piece_row : a row of the pieces table (:func:`load_dataset`)
+    max_quarters : the excerpt length used by the dataset build
+    **version_changes : fields of :class:`cmr.synth.Version` to override
+        (e.g. ``transpose=0`` to hear the effect of one challenge)
+
+    Returns
+    -------
+    cmr.synth.Rendering
+    """
+    import json
+
+    from . import symbolic, synth
+
+    notes = cut_notes(symbolic.cached_score_notes(str(piece_row["path"])), max_quarters)
+    plan = json.loads(piece_row["version"])
+    version = make_version(plan, float(piece_row["qpm"]), float(notes.attrs["end_beat"]))
+    if version_changes:
+        version = version.replace(**version_changes)
+    return synth.render(notes, version)
+
+
+def theme_stream(theme: Theme, time_signature: str | None = None):
+    """The theme as a one-part music21 score (for engraving with :func:`cmr.symbolic.render_svg`)."""
+    from music21 import meter, note, stream
+
+    part = stream.Part()
+    if time_signature:
+        part.append(meter.TimeSignature(time_signature))
+    t = 0.0
+    for p, on, off in zip(theme.pitches, theme.onsets, theme.offsets):
+        if on > t + 1e-6:
+            part.append(note.Rest(quarterLength=on - t))
+        part.append(note.Note(int(p), quarterLength=max(off - on, 0.25)))
+        t = on + max(off - on, 0.25)
+    score = stream.Score()
+    score.insert(0, part)
+    return score.makeNotation()

@@ -1,0 +1,107 @@
+"""Widget for notebook 06: pick a theme, hear it, see its matching curve over the database, hear the best hit."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", themes_shown=None,
+                   n_rows: int = 8, transposition_invariant: bool = True):
+    """Interactive theme retrieval over the precomputed database.
+
+    Parameters
+    ----------
+    theme_list, pieces, relevance : tables from :func:`cmr.themes.load_dataset`
+    db : cmr.matching.Database of feature ``kind`` (:func:`cmr.themes.load_database`)
+    kind : feature kind of ``db``
+    themes_shown : list of theme ids offered in the drop-down (default: all)
+    n_rows : length of the ranked list shown
+    transposition_invariant : initial state of the checkbox
+
+    Returns
+    -------
+    ipywidgets.VBox
+        A theme drop-down, a transposition-invariance checkbox, the theme
+        (score and synthesized audio), the matching curve over the whole
+        database, the ranked recordings, and a button that renders the best
+        hit's excerpt with :mod:`cmr.synth` and plays it.
+    """
+    import ipywidgets as W
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    from cmr import synth, themes
+    from cmr.plot import audio as audio_player
+    from cmr.plot.themes import database_curve, theme_svg
+
+    ids = list(theme_list["theme"]) if themes_shown is None else list(themes_shown)
+    by_id = theme_list.set_index("theme")
+    rel = relevance.groupby("theme")["piece"].apply(set).to_dict()
+    piece_rows = pieces.set_index("piece")
+    pick = W.Dropdown(options=ids, value=ids[0], description="theme", layout=W.Layout(width="420px"))
+    inv = W.Checkbox(value=transposition_invariant, description="12 chroma shifts (transposition invariance)",
+                     layout=W.Layout(width="420px"))
+    out_theme = W.Output()
+    out_curve = W.Output()
+    out_hit = W.Output()
+    button = W.Button(description="▶ render and play the best hit", layout=W.Layout(width="260px"))
+    state = {}
+
+    def update(_=None):
+        row = by_id.loc[pick.value]
+        th = themes.theme_from_row(row.to_frame().T.assign(theme=pick.value).iloc[0])
+        notes = th.notes(float(row.qpm))
+        q = themes.theme_features(notes, kind)
+        curve = themes.match_theme(q, db, transposition_invariant=inv.value)
+        ranking = themes.rank_documents(curve)
+        relevant = rel.get(pick.value, set())
+        state.update(ranking=ranking, relevant=relevant)
+        alone = synth.render(notes.assign(start_beat=th.onsets, end_beat=th.offsets)[["start_beat", "end_beat",
+                                                                                       "pitch"]],
+                             synth.Version(bpm=float(row.qpm), programs=73))
+        with out_theme:
+            out_theme.clear_output(wait=True)
+            print(f"{pick.value}: {th.n_notes} notes, {notes['end'].max():.1f} s at the written tempo "
+                  f"({row.qpm:g} quarter notes per minute)")
+            try:
+                display(theme_svg(th))
+            except Exception as exc:  # engraving is a nicety; the retrieval does not need it
+                print(f"(no score image: {exc})")
+            display(audio_player(alone.audio, alone.sr))
+        with out_curve:
+            out_curve.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(11, 2.6))
+            database_curve(curve, ranking, relevant, ax=ax)
+            ax.set_title(f"matching curve over {db.n_docs} recordings ({db.n_frames / db.feature_rate / 3600:.1f} h)")
+            plt.show()
+            plt.close(fig)
+            rows = []
+            for _, r in ranking.head(n_rows).iterrows():
+                mark = "✔" if r.doc_id in relevant else ""
+                rows.append(f"<tr><td>{int(r['rank'])}</td><td>{r.doc_id}</td><td>{r.start:.1f}-{r.end:.1f}</td>"
+                            f"<td>{r.cost:.3f}</td><td>{int(r['shift'])}</td><td>{r.tempo:.2f}</td><td>{mark}</td></tr>")
+            first = themes.first_relevant_rank(ranking, relevant) if relevant else None
+            display(W.HTML("<table><tr><th>rank</th><th>recording</th><th>match (s)</th><th>cost</th>"
+                           "<th>shift</th><th>tempo</th><th>relevant</th></tr>" + "".join(rows) +
+                           f"</table><p>first relevant recording at rank {first}</p>"))
+        with out_hit:
+            out_hit.clear_output()
+
+    def play(_b):
+        ranking = state.get("ranking")
+        if ranking is None:
+            return
+        best = ranking.iloc[0]
+        with out_hit:
+            out_hit.clear_output(wait=True)
+            print(f"rendering {best.doc_id} ...")
+            r = themes.render_piece(piece_rows.loc[best.doc_id].to_frame().T.iloc[0])
+            out_hit.clear_output(wait=True)
+            print(f"best hit: {best.doc_id}, {best.start:.1f}-{best.end:.1f} s (cost {best.cost:.3f})")
+            display(audio_player(r.audio, r.sr, start=max(0.0, best.start - 0.5),
+                                 duration=best.end - best.start + 1.5))
+
+    pick.observe(update, names="value")
+    inv.observe(update, names="value")
+    button.on_click(play)
+    update()
+    return W.VBox([W.HBox([pick, inv]), out_theme, out_curve, button, out_hit])

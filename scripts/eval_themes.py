@@ -1,0 +1,155 @@
+"""Evaluate cross-modal theme retrieval on the notebook-06 dataset: the Top-k tables.
+
+Every theme of ``lib/cmr/data/themes_list.csv`` (symbolic, written key and
+tempo) is matched against every recording of the database (features cached
+by ``scripts/build_theme_dataset.py render``); each recording is scored by
+its best match, and a theme counts as found within k if a relevant
+recording (``themes_relevance.csv``) is among the k best. "pos. ok" is the
+share of themes whose first-ranked recording is relevant *and* whose best
+match there overlaps a true occurrence of the theme (from the rendering's
+ground truth).
+
+Configurations: every feature type with all invariances on; then, for the
+main feature types, the ablation of tuning compensation, transposition
+invariance (12 chroma shifts) and tempo scaling (9 factors vs 1).
+
+Usage::
+
+    .venv/bin/python scripts/eval_themes.py               # full table (~40 min on 2 shared cores)
+    .venv/bin/python scripts/eval_themes.py --quick       # 120 themes, a few rows
+
+Writes ``lib/cmr/data/themes_results.csv`` (the table), ``themes_ranks.csv``
+(per-theme ranks of every configuration) and prints a markdown table.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "lib"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from cmr import themes  # noqa: E402
+from cmr.matching import Database  # noqa: E402
+
+DATA = ROOT / "lib" / "cmr" / "data"
+RESULTS_CSV = DATA / "themes_results.csv"
+RANKS_CSV = DATA / "themes_ranks.csv"
+
+#: (table, kind, tuning compensation, transposition invariance, tempo scaling)
+CONFIGS = [
+    ("features", "stft", True, True, True),
+    ("features", "cqt", True, True, True),
+    ("features", "iir", True, True, True),
+    ("features", "cens", True, True, True),
+    ("features", "melody", True, True, True),
+    ("invariances", "melody", False, False, True),
+    ("invariances", "melody", True, False, True),
+    ("invariances", "melody", False, True, True),
+    ("invariances", "melody", True, True, False),
+    ("invariances", "cens", False, False, True),
+    ("invariances", "cens", True, False, True),
+    ("invariances", "cens", False, True, True),
+]
+QUICK = [CONFIGS[3], CONFIGS[4], CONFIGS[5], CONFIGS[6]]
+
+
+def load_tables():
+    pieces = pd.read_csv(DATA / "themes_pieces.csv")
+    theme_df = pd.read_csv(DATA / "themes_list.csv")
+    rel = pd.read_csv(DATA / "themes_relevance.csv")
+    return pieces, theme_df, rel
+
+
+def theme_notes(row) -> pd.DataFrame:
+    """Notes (seconds, written tempo) of a theme row of themes_list.csv."""
+    on = np.array(str(row.onsets).split(), float)
+    off = np.array(str(row.offsets).split(), float)
+    pitch = np.array(str(row.pitches).split(), int)
+    spb = 60.0 / float(row.qpm)
+    return pd.DataFrame({"start": on * spb, "end": off * spb, "pitch": pitch})
+
+
+def load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
+    """Database of one feature kind from the cached per-piece features, and the true occurrences."""
+    from build_theme_dataset import feature_file
+
+    key = kind if tuned else f"{kind}_notune"
+    feats, occ = [], {}
+    for p in pieces.piece:
+        f = feature_file(p)
+        if not f.is_file():
+            raise SystemExit(f"no cached features for {p}: run scripts/build_theme_dataset.py render")
+        with np.load(f) as z:
+            feats.append(z[key].astype(np.float32))
+            for t, s, e in zip(z["occ_theme"], z["occ_start"], z["occ_end"]):
+                occ.setdefault((str(t), p), []).append((float(s), float(e)))
+    db = Database.from_features(feats, themes.FEATURE_RATE, doc_ids=list(pieces.piece), normalize=False)
+    return db, occ
+
+
+def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True):
+    from tqdm import tqdm
+
+    relevant = rel.groupby("theme")["piece"].apply(set).to_dict()
+    tf = themes.TEMPO_FACTORS if scaling else (1.0,)
+    ranks, pos_ok = [], []
+    it = tqdm(list(theme_df.itertuples()), desc=f"{kind} ti={ti} scale={scaling}", unit="theme",
+              mininterval=15, disable=not progress)
+    for row in it:
+        q = themes.theme_features(theme_notes(row), kind)
+        ranking = themes.rank_documents(themes.match_theme(q, db, tempo_factors=tf, transposition_invariant=ti))
+        r = themes.first_relevant_rank(ranking, relevant[row.theme])
+        ranks.append(r)
+        top = ranking.iloc[0]
+        ok = r == 1 and themes.position_overlap(top.start, top.end, occ.get((row.theme, top.doc_id), []))
+        pos_ok.append(ok)
+    return np.array(ranks), np.array(pos_ok)
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="120 themes, 4 configurations (no files written)")
+    args = ap.parse_args(argv)
+    pieces, theme_df, rel = load_tables()
+    configs = QUICK if args.quick else CONFIGS
+    if args.quick:
+        theme_df = theme_df.sample(120, random_state=0).sort_index()
+    dbs = {}
+    rows, rank_cols = [], {"theme": theme_df.theme.tolist(), "n_notes": theme_df.n_notes.tolist()}
+    t_all = time.perf_counter()
+    for table, kind, tuned, ti, scaling in configs:
+        if (kind, tuned) not in dbs:
+            dbs[(kind, tuned)] = load_database(pieces, kind, tuned)
+        db, occ = dbs[(kind, tuned)]
+        t0 = time.perf_counter()
+        ranks, pos_ok = evaluate(theme_df, rel, db, occ, kind, ti, scaling)
+        secs = time.perf_counter() - t0
+        acc = themes.top_k_accuracy(ranks, (1, 20, 50))
+        label = f"{kind}|tun={int(tuned)}|trans={int(ti)}|tempo={int(scaling)}"
+        rank_cols[label] = ranks.tolist()
+        rows.append({"table": table, "feature": kind, "tuning_comp": tuned, "transp_inv": ti,
+                     "tempo_scaling": scaling, "top1": round(100 * acc[1], 1), "top20": round(100 * acc[20], 1),
+                     "top50": round(100 * acc[50], 1), "pos_ok": round(100 * pos_ok.mean(), 1),
+                     "mean_rank": round(float(ranks.mean()), 1), "seconds": round(secs, 1)})
+        print(rows[-1], flush=True)
+    total = time.perf_counter() - t_all
+    res = pd.DataFrame(rows)
+    hours = float(sum(db.n_frames for db, _ in dbs.values()) / len(dbs) / themes.FEATURE_RATE / 3600)
+    print(f"\n{len(theme_df)} themes x {len(pieces)} recordings ({hours:.2f} h), feature rate "
+          f"{themes.FEATURE_RATE:g} Hz; total {total:.0f} s")
+    print(res.to_markdown(index=False) if hasattr(res, "to_markdown") else res.to_string(index=False))
+    if not args.quick:
+        res.to_csv(RESULTS_CSV, index=False)
+        pd.DataFrame(rank_cols).to_csv(RANKS_CSV, index=False)
+        print(f"wrote {RESULTS_CSV.relative_to(ROOT)} and {RANKS_CSV.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
