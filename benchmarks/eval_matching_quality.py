@@ -4,7 +4,7 @@ Database: 20 pieces (music21 corpus) x 3 rendered versions
   A  piano, the score's tempo with a mild tempo curve           (reference)
   B  string ensemble, 40 % faster, rubato, tuned 20 cents sharp
   C  winds, 40 % slower (tempo factor 0.6), transposed up 3 semitones, reverb
-Queries: 12 s excerpts cut every 8 s from version A of every piece.
+Queries: 12, 16 and 20 s excerpts cut every 8 s from version A of every piece.
 Ground truth: the same score passage in B and C (every time it is played,
 repeats included), found through the rendering's score-time maps
 (``cmr.synth.beat_to_time``), plus every other score passage with the
@@ -24,7 +24,7 @@ without transposition invariance to show what each ingredient contributes.
 Run (renders ~60 recordings into the cache on the first run, ~5 minutes;
 later runs reuse them)::
 
-    .venv/bin/python benchmarks/eval_matching_quality.py [--rate 4] [--smooth 1] [--query 12]
+    .venv/bin/python benchmarks/eval_matching_quality.py [--rate 4] [--smooth 1] [--query 12,16,20]
 """
 from __future__ import annotations
 
@@ -172,27 +172,30 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rate", type=float, default=4.0, help="feature rate in Hz (default 4)")
     ap.add_argument("--smooth", type=float, default=1.0, help="CENS smoothing window in seconds (default 1)")
-    ap.add_argument("--query", type=float, default=12.0, help="query length in seconds (default 12)")
+    ap.add_argument("--query", default="12,16,20", help="query lengths in seconds, comma separated (default 12,16,20)")
     ap.add_argument("--hop", type=float, default=8.0, help="spacing of the query start times in seconds")
     ap.add_argument("--tolerance", type=float, default=2.0, help="start-time tolerance in seconds")
     ap.add_argument("--no-dtw", action="store_true", help="skip the (slower) DTW-based matching")
     args = ap.parse_args(argv)
 
     db, truths = render_database(args.rate, args.smooth)
-    queries = make_queries(db, truths, args.query, args.hop, args.tolerance)
-    n_occ = np.mean([len(q["occ"]) for q in queries])
-    print(f"{db}; {len(set(m['piece'] for m in db.meta))} pieces; {len(queries)} queries of {args.query:g} s "
-          f"from the A versions; {n_occ:.2f} true occurrences per query on average; tolerance {args.tolerance:g} s")
-    print(f"{'method':58s} {'all@R':>8s} {'P@R':>7s} {'P@10':>6s} {'R@10':>6s} {'F@10':>6s} {'ms/query':>8s}")
-    evaluate(db, queries, "diagonal, 15 tempo factors 0.5-2, transp. invariant", args.tolerance,
-             method="diagonal", tempo_factors=TEMPO_EVAL, transposition_invariant=True)
-    evaluate(db, queries, "diagonal, tempo factor 1 only, transp. invariant", args.tolerance,
-             method="diagonal", tempo_factors=(1.0,), transposition_invariant=True)
-    evaluate(db, queries, "diagonal, 15 tempo factors, no transposition invariance", args.tolerance,
-             method="diagonal", tempo_factors=TEMPO_EVAL, transposition_invariant=False)
-    if not args.no_dtw:
-        evaluate(db, queries, "subsequence DTW (steps (1,1),(2,1),(1,2)), transp. inv.", args.tolerance,
-                 method="dtw", transposition_invariant=True)
+    print(f"{db}; {len(set(m['piece'] for m in db.meta))} pieces; CENS {args.rate:g} Hz, {args.smooth:g} s "
+          f"smoothing; tolerance {args.tolerance:g} s")
+    for length in [float(x) for x in args.query.split(",")]:
+        queries = make_queries(db, truths, length, args.hop, args.tolerance)
+        n_occ = np.mean([len(q["occ"]) for q in queries])
+        print(f"\n{len(queries)} queries of {length:g} s from the A versions, {n_occ:.2f} true occurrences per "
+              f"query on average (all@R: share of queries with every occurrence in the top R)")
+        print(f"{'method':58s} {'all@R':>8s} {'P@R':>7s} {'P@10':>6s} {'R@10':>6s} {'F@10':>6s} {'ms/query':>8s}")
+        evaluate(db, queries, "diagonal, 15 tempo factors 0.5-2, transp. invariant", args.tolerance,
+                 method="diagonal", tempo_factors=TEMPO_EVAL, transposition_invariant=True)
+        evaluate(db, queries, "diagonal, tempo factor 1 only, transp. invariant", args.tolerance,
+                 method="diagonal", tempo_factors=(1.0,), transposition_invariant=True)
+        evaluate(db, queries, "diagonal, 15 tempo factors, no transposition invariance", args.tolerance,
+                 method="diagonal", tempo_factors=TEMPO_EVAL, transposition_invariant=False)
+        if not args.no_dtw:
+            evaluate(db, queries, "subsequence DTW (steps (1,1),(2,1),(1,2)), transp. inv.", args.tolerance,
+                     method="dtw", transposition_invariant=True)
 
 
 if __name__ == "__main__":

@@ -307,3 +307,37 @@ def test_example_database_and_rendered_versions():
     assert mt.precision_at_r(matches, occ, tolerance=1.0) == 1.0
     guitar = [m for m in matches if m.doc_id.endswith("guitar-d-repeat")]
     assert guitar and all(m.shift == 2 for m in guitar)  # played in D: two semitones up
+
+
+def test_explicit_query_variants_match_brute_force():
+    rng = np.random.default_rng(11)
+    docs = [np.abs(rng.standard_normal((12, n))) for n in (35, 9, 50)]
+    db = mt.Database.from_features(docs, FR)
+    query = np.abs(rng.standard_normal((12, 10)))
+    variants = [(0.8, np.abs(rng.standard_normal((12, 8)))), (1.3, np.abs(rng.standard_normal((12, 13))))]
+    curve = mt.diagonal_matching(query, db, query_variants=variants, shifts=(0, 5), block=16)
+    F, rem = db.features, db.remaining()
+    ref = np.full(db.n_frames, np.inf)
+    for s in (0, 5):
+        for _r, X in variants:
+            Q = np.roll(mt.normalize_features(X), s, axis=0)
+            L = Q.shape[1]
+            for n in range(db.n_frames):
+                if rem[n] >= L:
+                    ref[n] = min(ref[n], np.mean(1.0 - np.sum(Q * F[:, n:n + L], axis=0)))
+    assert np.array_equal(np.isinf(curve.cost), np.isinf(ref))
+    fin = np.isfinite(ref)
+    np.testing.assert_allclose(curve.cost[fin], ref[fin], atol=2e-5)
+    # the reported end of each position is start + the winning variant's length
+    i = int(np.argmin(curve.cost))
+    assert curve.other[i] - i in (8, 13)
+
+
+def test_cens_query_variants_lengths():
+    C = np.abs(np.random.default_rng(12).standard_normal((12, 100)))  # 10 s at 10 Hz
+    out = mt.cens_query_variants(C, 10.0, 4.0, (0.5, 1.0, 2.0), smooth_seconds=1.0)
+    assert [r for r, _ in out] == [0.5, 1.0, 2.0]
+    lengths = [X.shape[1] for _, X in out]
+    assert abs(lengths[0] - 20) <= 1 and abs(lengths[1] - 40) <= 1 and abs(lengths[2] - 80) <= 1
+    with pytest.raises(ValueError, match="chroma_rate"):
+        mt.cens_query_variants(C, 10.0, 4.0, (3.0,))

@@ -67,6 +67,7 @@ __all__ = [
     "Match",
     "MatchingCurve",
     "normalize_features",
+    "cens_query_variants",
     "cens_features",
     "example_chroma",
     "example_database",
@@ -633,6 +634,93 @@ def _diag_kernel(D, remaining, Qsh, var_shift, var_len, var_off, left, w0, w1, b
                             out_var[b0 + n] = v
 
 
+@njit(cache=True, fastmath=True, nogil=True)
+def _diag_kernel_direct(D, remaining, Q, q_off, q_len, block, out_cost, out_var):
+    """Like :func:`_diag_kernel`, for arbitrary query variants given frame by frame.
+
+    Q : (K, total) float32, all variants side by side (variant v in columns
+    q_off[v] : q_off[v] + q_len[v]), each column already divided by the
+    variant's length, so the accumulated dot products are the mean
+    similarity. Cost per database frame: K * sum(q_len) multiply-adds.
+    """
+    K, N = D.shape
+    n_var = q_len.shape[0]
+    acc = np.empty(block, np.float32)
+    for i in range(N):
+        out_cost[i] = np.inf
+        out_var[i] = -1
+    for b0 in range(0, N, block):
+        nb = min(block, N - b0)
+        rmax = 0
+        for n in range(nb):
+            rmax = max(rmax, remaining[b0 + n])
+        for v in range(n_var):
+            L = q_len[v]
+            if L > rmax:
+                continue
+            accv = acc[:nb]
+            for n in range(nb):
+                accv[n] = 0.0
+            for m in range(L):
+                lim = min(nb, N - b0 - m)
+                if lim <= 0:
+                    break
+                for k in range(K):
+                    q = Q[k, q_off[v] + m]
+                    Dk = D[k, b0 + m:b0 + m + lim]
+                    for n in range(lim):
+                        accv[n] += q * Dk[n]
+            for n in range(nb):
+                if remaining[b0 + n] >= L:
+                    c = np.float32(1.0) - accv[n]
+                    if c < 0.0:
+                        c = np.float32(0.0)
+                    if c < out_cost[b0 + n]:
+                        out_cost[b0 + n] = c
+                        out_var[b0 + n] = v
+
+
+def cens_query_variants(C, chroma_rate: float, feature_rate: float, tempo_factors,
+                        smooth_seconds: float | None = None) -> list:
+    """Tempo-scaled CENS queries computed from the query's chroma (multiple resolutions).
+
+    Instead of resampling finished CENS features, each tempo factor ``r``
+    gets its own CENS: smoothing window ``smooth_seconds / r`` and feature
+    rate ``r * feature_rate``. A passage played ``r`` times slower in the
+    database then sees query frames that cover the same *music* as its own
+    frames (the idea of Müller, Kurth and Clausen 2005, who varied the CENS
+    window and downsampling factor per tempo).
+
+    Parameters
+    ----------
+    C : np.ndarray, shape (12, N), the query's chroma (any normalisation)
+    chroma_rate : float, Hz, frames per second of ``C`` (>= ``max(r) * feature_rate``)
+    feature_rate : float, Hz, the database's feature rate
+    tempo_factors : sequence of float
+    smooth_seconds : float, optional, the database's CENS window (default as
+        :func:`cens_features`)
+
+    Returns
+    -------
+    list of (r, np.ndarray (12, M_r)) for :func:`diagonal_matching`'s ``query_variants``
+    """
+    from cmr import chroma as _chroma
+
+    tf = _tempo_set(tempo_factors)
+    fr = float(feature_rate)
+    if max(tf) * fr > chroma_rate * (1 + 1e-9):
+        raise ValueError(f"chroma_rate: {chroma_rate} Hz is too low for tempo factor {max(tf)} at "
+                         f"{fr} Hz (needs >= {max(tf) * fr} Hz)")
+    if smooth_seconds is None:
+        smooth_seconds = DEFAULT_SMOOTH_FRAMES / fr
+    out = []
+    for r in tf:
+        L = max(1, int(round(smooth_seconds / r * chroma_rate)) | 1)
+        X, _ = _chroma.cens(C, chroma_rate, smooth_len=L, target_rate=fr * r)
+        out.append((r, X))
+    return out
+
+
 def _interpolation_plan(qn, tempo_factors, threshold=1e-4):
     """Per tempo factor: left indices and weights reproducing :func:`scale_tempo`.
 
@@ -756,7 +844,8 @@ def _empty_curve(db, query_frames, method, anchor):
 
 
 def diagonal_matching(query, db: Database, tempo_factors=(1.0,), transposition_invariant: bool = False,
-                      shifts=None, block: int = 2048, return_variants: bool = False) -> MatchingCurve:
+                      shifts=None, block: int = 2048, return_variants: bool = False,
+                      query_variants=None) -> MatchingCurve:
     """Diagonal matching curve of a query over a database.
 
     .. math::
@@ -781,8 +870,12 @@ def diagonal_matching(query, db: Database, tempo_factors=(1.0,), transposition_i
     block : int
         Database frames per kernel block (cache size tuning).
     return_variants : bool
-        Also return every variant's curve in ``details["variants"]``
+        Also return every variant's curve in ``details["variant_curves"]``
         (shape ``(n_variants, N)``; memory grows with the database).
+    query_variants : list of (tempo factor, np.ndarray (K, M_r)), optional
+        Explicitly scaled queries (e.g. from :func:`cens_query_variants`)
+        used instead of resampling ``query``; ``tempo_factors`` is then
+        ignored. Slower kernel: its work grows with K.
 
     Returns
     -------
@@ -801,6 +894,8 @@ def diagonal_matching(query, db: Database, tempo_factors=(1.0,), transposition_i
     M = query.shape[1]
     if db.n_frames == 0:
         return _empty_curve(db, M, "diagonal", "start")
+    if query_variants is not None:
+        return _diagonal_direct(query, db, query_variants, sh, block, return_variants)
     qn = normalize_features(query)
     lengths, lefts, w0s, w1s = _interpolation_plan(qn, tf)
     q_len = np.array([L for _s in sh for L in lengths], np.int64)
@@ -835,6 +930,51 @@ def diagonal_matching(query, db: Database, tempo_factors=(1.0,), transposition_i
     cost = np.empty(db.n_frames, np.float32)
     var = np.empty(db.n_frames, np.int16)
     run(slice(None), cost, var)
+    details = {"variants": vmeta, "variant_lengths": q_len, "variant_index": var}
+    if return_variants:
+        details["variant_curves"] = curves
+    return _finish_curve(db, cost, var, vmeta, q_len, M, details)
+
+
+def _diagonal_direct(query, db, query_variants, sh, block, return_variants):
+    M = query.shape[1]
+    variants, vmeta = [], []
+    for s in sh:
+        for i, item in enumerate(query_variants):
+            try:
+                r, X = item
+            except (TypeError, ValueError):
+                raise TypeError(f"query_variants[{i}]: expected a (tempo factor, features) pair") from None
+            X = _check_features(X, f"query_variants[{i}]", n_features=db.n_features)
+            variants.append(np.roll(normalize_features(X), int(s), axis=0))
+            vmeta.append((float(r), int(s)))
+    if not variants:
+        raise ValueError("query_variants: expected at least one (tempo factor, features) pair")
+    q_len = np.array([v.shape[1] for v in variants], np.int64)
+    longest = int(db.doc_lengths().max())
+    if q_len.min() > longest:
+        raise ValueError(f"query_variants: the shortest variant ({q_len.min()} frames) is longer than the longest "
+                         f"document ({longest} frames)")
+    q_off = np.concatenate([[0], np.cumsum(q_len)[:-1]]).astype(np.int64)
+    Q = np.ascontiguousarray(np.concatenate([v / v.shape[1] for v in variants], axis=1), dtype=np.float32)
+    rem = db.remaining()
+    block = int(max(64, block))
+    details = {"variants": vmeta, "variant_lengths": q_len}
+    if return_variants:
+        curves = np.empty((len(q_len), db.n_frames), np.float32)
+        vv = np.empty(db.n_frames, np.int16)
+        for i in range(len(q_len)):
+            _diag_kernel_direct(db.features, rem, Q, q_off[i:i + 1].copy(), q_len[i:i + 1].copy(), block,
+                                curves[i], vv)
+        details["variant_curves"] = curves
+    cost = np.empty(db.n_frames, np.float32)
+    var = np.empty(db.n_frames, np.int16)
+    _diag_kernel_direct(db.features, rem, Q, q_off, q_len, block, cost, var)
+    details["variant_index"] = var
+    return _finish_curve(db, cost, var, vmeta, q_len, M, details)
+
+
+def _finish_curve(db, cost, var, vmeta, q_len, M, details):
     ok = var >= 0
     vmeta_arr = np.array(vmeta, dtype=np.float64).reshape(-1, 2)
     tempo = np.full(db.n_frames, np.nan, np.float64)
@@ -843,9 +983,6 @@ def diagonal_matching(query, db: Database, tempo_factors=(1.0,), transposition_i
     tempo[ok] = vmeta_arr[var[ok], 0]
     shift[ok] = vmeta_arr[var[ok], 1].astype(np.int8)
     other[ok] = np.nonzero(ok)[0] + q_len[var[ok]]
-    details = {"variants": vmeta, "variant_lengths": q_len, "variant_index": var}
-    if return_variants:
-        details["variant_curves"] = curves
     return MatchingCurve(cost, "start", other, tempo, shift, db, M, "diagonal", details)
 
 
