@@ -35,12 +35,13 @@ def aligned_notes(rendering, score_notes, how: str):
     """Notes with start/end in seconds of the rendering: from the truth or from DTW."""
     if how == "truth":
         return rendering.notes
-    from cmr import sync
+    from cmr import scoreviewer, sync
 
-    result = sync.sync_score_audio(score_notes, rendering.audio, rendering.sr)
+    beat_to_time = scoreviewer.alignment_beat_to_time(
+        sync.sync_score_audio(score_notes, rendering.audio, rendering.sr))
     notes = rendering.notes.copy()
-    notes["start"] = result.beat_to_time(notes["start_beat"].to_numpy())
-    notes["end"] = result.beat_to_time(notes["end_beat"].to_numpy())
+    notes["start"] = beat_to_time(notes["start_beat"].to_numpy())
+    notes["end"] = beat_to_time(notes["end_beat"].to_numpy())
     return notes
 
 

@@ -143,3 +143,44 @@ def measure_at(t, starts_seconds) -> np.ndarray | int:
     idx = np.searchsorted(starts, np.asarray(t, dtype=float), side="right") - 1
     idx = np.clip(idx, 0, len(starts) - 1)
     return int(idx) if np.ndim(idx) == 0 else idx
+
+
+def alignment_beat_to_time(alignment):
+    """A beats -> seconds map from a score-audio :class:`cmr.sync.Alignment`.
+
+    :func:`cmr.sync.sync_score_audio` puts the score on a nominal seconds axis
+    (beats at ``info['bpm']`` quarter notes per minute); this undoes that
+    scaling and follows the warping path into the recording.
+    """
+    bpm = alignment.info.get("bpm")
+    if not bpm:
+        raise ValueError("alignment_beat_to_time: the alignment has no info['bpm']; it must come from "
+                         "sync_score_audio with notes in beats")
+    return lambda beats: alignment.a_to_b(np.asarray(beats, dtype=float) * 60.0 / bpm)
+
+
+def follow(score, y, sr: int, engraved: EngravedScore | None = None, **sync_kwargs):
+    """Engrave a score, synchronise it with a recording, and time every measure.
+
+    Parameters
+    ----------
+    score : anything :func:`cmr.symbolic.load_score` accepts
+    y : np.ndarray, shape (n,), the recording (mono)
+    sr : int, sample rate in Hz
+    engraved : EngravedScore, optional, reuse an engraving
+    **sync_kwargs : passed to :func:`cmr.sync.sync_score_audio`
+
+    Returns
+    -------
+    engraved : EngravedScore
+    starts : np.ndarray, shape (M,), start time in seconds of every engraved measure in ``y``
+    alignment : cmr.sync.Alignment
+    """
+    from . import symbolic, sync
+
+    score = symbolic.load_score(score)
+    if engraved is None:
+        engraved = engrave(score)
+    alignment = sync.sync_score_audio(symbolic.score_notes(score), y, sr, **sync_kwargs)
+    starts = measure_times(engraved.measures["start_beat"].to_numpy(), alignment_beat_to_time(alignment))
+    return engraved, starts, alignment
