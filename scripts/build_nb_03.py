@@ -238,7 +238,8 @@ fig, axes = plt.subplots(2, 1, figsize=(11, 5), constrained_layout=True)
 mplot.cost_matrix_with_diagonal(query, db.doc_features(d_piano), FR, start=q_start, ax=axes[0],
                                 title="query (piano 2-12 s) against the piano version")
 mplot.cost_matrix_with_diagonal(query, db.doc_features(d_harp), FR, start=h0, length=int(round((h1 - h0) * FR)),
-                                ax=axes[1], title="query against the harpsichord version (25 % faster): the true path is steeper")
+                                ax=axes[1], slope_one=True,
+                                title="query against the harpsichord version (25 % faster): the true path is steeper")
 plt.show(); plt.close(fig)
 """),
     md("""

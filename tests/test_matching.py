@@ -341,3 +341,29 @@ def test_cens_query_variants_lengths():
     assert abs(lengths[0] - 20) <= 1 and abs(lengths[1] - 40) <= 1 and abs(lengths[2] - 80) <= 1
     with pytest.raises(ValueError, match="chroma_rate"):
         mt.cens_query_variants(C, 10.0, 4.0, (3.0,))
+
+
+def test_widgets_update_without_errors():
+    """The query explorer and the ranked table react to every control (plain Python, Agg backend)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    pytest.importorskip("ipywidgets")
+    from cmr.widgets import matching as mw
+
+    db = mt.example_database(4.0, pieces=["bach-bwv846", "mozart-k545"])
+    silent = np.zeros(22050 * 50, np.float32)
+    box = mw.query_explorer(db, lambda d: silent, default_doc="mozart-k545/piano")
+    controls = box.children[0]
+    piece_w, version_w = controls.children[0].children
+    start_w, length_w = controls.children[1].children
+    method_w, ti_w = controls.children[2].children
+    piece_w.value = "bach-bwv846"
+    version_w.value = "harpsichord"
+    start_w.value = 3.0
+    length_w.value = 6.0
+    ti_w.value = False
+    method_w.value = "dtw"
+    curve, matches = mt.match(db.doc_features(0)[:, :20], db, num=3)
+    table = mw.ranked_table(matches, lambda m: silent, relevant=[True, False, False])
+    assert len(table.children) == 1 + len(matches) + 1  # header, rows, output area
+    table.children[1].children[-1].click()  # the play button of rank 1

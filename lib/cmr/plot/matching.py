@@ -11,7 +11,7 @@ def short_label(meta: dict, doc_id: str) -> str:
     return str(doc_id)
 
 
-def matching_curve(curve, ax=None, matches=None, occurrences=None, docs=None, ylim=(0.0, 0.6),
+def matching_curve(curve, ax=None, matches=None, occurrences=None, docs=None, ylim=(0.0, 1.0),
                    label_docs: bool = True, title: str | None = None, color: str = "k"):
     """Draw a matching curve over (a part of) the database.
 
@@ -108,7 +108,7 @@ def doc_curves(curves: dict, db, doc, ax=None, occurrences=None, ylim=(0.0, 0.6)
 
 
 def cost_matrix_with_diagonal(query, doc_features, feature_rate: float, start: float | None = None,
-                              length: int | None = None, ax=None, title=None):
+                              length: int | None = None, ax=None, title=None, slope_one: bool = False):
     """The cost matrix ``1 - <q_m, d_n>`` of a query against one document, with one diagonal marked.
 
     Parameters
@@ -116,6 +116,7 @@ def cost_matrix_with_diagonal(query, doc_features, feature_rate: float, start: f
     query : np.ndarray (12, M), doc_features : np.ndarray (12, N), unit-norm frames
     start : float, optional, start (s) of a diagonal to draw
     length : int, optional, its length in frames (default M)
+    slope_one : bool, also draw the slope-1 diagonal from ``start`` (dashed), for comparison
     """
     import matplotlib.pyplot as plt
 
@@ -127,7 +128,12 @@ def cost_matrix_with_diagonal(query, doc_features, feature_rate: float, start: f
                    extent=[0, N / feature_rate, 0, M / feature_rate])
     if start is not None:
         L = M if length is None else length
-        ax.plot([start, start + L / feature_rate], [0, M / feature_rate], color="tab:red", lw=2)
+        ax.plot([start, start + L / feature_rate], [0, M / feature_rate], color="tab:red", lw=2,
+                label="true path" if slope_one else None)
+        if slope_one:
+            ax.plot([start, start + M / feature_rate], [0, M / feature_rate], "--", color="tab:orange", lw=2,
+                    label="slope-1 diagonal")
+            ax.legend(fontsize=8, loc="lower right")
     ax.set_xlabel("database time (s)")
     ax.set_ylabel("query time (s)")
     ax.figure.colorbar(im, ax=ax, pad=0.01, label="cost")
