@@ -67,3 +67,9 @@ def test_followed_measures_match_ground_truth_within_one_measure(chorale):
     assert np.mean(shown == truth) > 0.9
     # measure starts themselves are found to within 100 ms on average
     assert np.mean(np.abs(starts - true_starts)[1:]) < 0.1
+
+
+def test_measure_numbers_as_printed(chorale):
+    engraved, _ = chorale
+    # BWV 66.6 starts with a pickup, printed as measure 0
+    assert list(engraved.measures["number"][:3]) == [0, 1, 2]

@@ -31,7 +31,8 @@ class EngravedScore:
     measures : pd.DataFrame
         One row per measure in playing order: ``index`` (0, 1, ...),
         ``svg_id`` (verovio element id), ``start_beat`` (quarter notes
-        from the start), ``page`` (1-based).
+        from the start), ``page`` (1-based), ``number`` (the measure
+        number printed in the score).
     n_pages : int
     """
 
@@ -88,7 +89,8 @@ def engrave(score, page_width: int = 2100, page_height: int = 1000, scale: int =
 
     from . import symbolic
 
-    xml = symbolic.to_musicxml(symbolic.load_score(score))
+    score = symbolic.load_score(score)
+    xml = symbolic.to_musicxml(score)
     tk = verovio.toolkit()
     tk.setOptions({"pageWidth": int(page_width), "pageHeight": int(page_height), "scale": int(scale),
                    "footer": "none", "header": "none", "breaks": "auto",
@@ -104,6 +106,12 @@ def engrave(score, page_width: int = 2100, page_height: int = 1000, scale: int =
     measures = pd.DataFrame(rows, columns=["svg_id", "start_beat"])
     measures.insert(0, "index", np.arange(len(measures)))
     measures["page"] = [int(tk.getPageWithElement(i)) for i in measures["svg_id"]]
+    # measure numbers as printed in the score (a pickup is often measure 0)
+    numbered = symbolic.measure_starts(score)
+    if len(numbered) == len(measures) and np.allclose(numbered["start_beat"], measures["start_beat"]):
+        measures["number"] = numbered["measure"].to_numpy()
+    else:
+        measures["number"] = measures["index"] + 1
     return EngravedScore(toolkit=tk, measures=measures, n_pages=int(tk.getPageCount()))
 
 

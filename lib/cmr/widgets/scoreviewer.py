@@ -35,7 +35,8 @@ def score_viewer(engraved, starts_seconds, y, sr: int, title: str = ""):
     player.observe(lambda ch: setattr(time_slider, "value", min(duration, ch["new"] * step)), names="value")
     info = W.HTML()
     page = W.HTML(layout=W.Layout(width="100%", overflow="auto"))
-    choose = W.Dropdown(options=[(f"measure {i + 1}", i) for i in range(len(starts_seconds))],
+    numbers = engraved.measures["number"].to_numpy()
+    choose = W.Dropdown(options=[(f"measure {numbers[i]}", i) for i in range(len(starts_seconds))],
                         description="measure")
     play_button = W.Button(description="play from measure", icon="play")
     audio_out = W.Output()
@@ -44,7 +45,8 @@ def score_viewer(engraved, starts_seconds, y, sr: int, title: str = ""):
         t = time_slider.value
         m = measure_at(t, starts_seconds)
         row = engraved.measures.iloc[m]
-        info.value = (f"<b>{title}</b> t = {t:.2f} s &nbsp; measure {m + 1} of {len(engraved.measures)} "
+        info.value = (f"<b>{title}</b> t = {t:.2f} s &nbsp; measure {numbers[m]} "
+                      f"({m + 1} of {len(engraved.measures)}) "
                       f"(starts at {starts_seconds[m]:.2f} s) &nbsp; page {int(row['page'])} of {engraved.n_pages}")
         page.value = engraved.svg(m)
 
