@@ -121,3 +121,16 @@ def test_remix_changes_only_the_chosen_part():
     sep = S.separate(y, SR, notes, method="mask")
     louder = S.remix(sep, {0: 2.0})
     assert np.allclose(louder, 2 * sep.audio[0] + sep.audio[1], atol=1e-6)
+
+
+def test_two_part_rendering_nmf_above_10_db():
+    """Soprano and bass of a Bach chorale rendered by cmr.synth (violin, cello), true stems."""
+    from cmr import symbolic, synth
+
+    notes = symbolic.score_notes("bach/bwv66.6")
+    two = notes[notes["part"].isin([0, 3])]
+    r = synth.render(two, synth.Version(programs=(40, 0, 0, 42), sections=((1, 4),)), stems=True)
+    sep = S.separate(r.audio, r.sr, r.notes, method="nmf")
+    sdrs = {p: S.sdr(r.stems[p], sep.audio[p]) for p in sep.parts}
+    assert set(sdrs) == {0, 3}
+    assert min(sdrs.values()) > 10, sdrs
