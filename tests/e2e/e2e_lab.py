@@ -93,6 +93,8 @@ class LabServer:
             "--LabServerApp.workspaces_dir=" + str(tmp / "workspaces"),
             "--LabApp.extension_manager=readonly",
             "--ServerApp.terminals_enabled=False",
+            # JupyterLab creates a checkpoint when it opens a file: keep it out of the repository
+            "--FileCheckpoints.checkpoint_dir=" + str(tmp / "checkpoints"),
             "--ServerApp.shutdown_no_activity_timeout=3600",
             "--MappingKernelManager.cull_idle_timeout=0",
         ]

@@ -63,7 +63,8 @@ def test_notebook_in_browser(nb, lab_servers, page):
           f"sliders {report.sliders} ({'; '.join(report.slider_log) or 'none moved'}), "
           f"screenshot {report.screenshot}")
     assert not found, "\n".join(found)
-    assert _digest(nb) == before, f"{nb} was modified on disk by the browser run"
+    assert _digest(nb) == before, (f"{nb} changed on disk during the browser run (JupyterLab must not save it; "
+                                 f"or someone rebuilt it meanwhile)")
 
 
 # --- self-tests: the checks fail where they must ---------------------------------
