@@ -238,20 +238,36 @@ def _wait_audio(page, path, report: NotebookReport, seconds: float = 10.0) -> No
         page.wait_for_timeout(250)
 
 
-def _screenshot(page, target: Path) -> None:
-    """The whole notebook in one image: make the viewport as tall as the notebook."""
+_OUTER = "document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer')"
+
+
+def _screenshot(page, target: Path, max_height: int = 6000) -> list[str]:
+    """The whole notebook: a tall viewport, scrolled page by page if it is longer.
+
+    Writes ``target`` and, for long notebooks, ``<stem>-2.png``, ``<stem>-3.png``...
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    height = page.evaluate(
-        "() => { const n = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer')"
-        " || document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');"
-        " return n ? n.scrollHeight : 900; }")
+    for old in target.parent.glob(f"{target.stem}-*.png"):
+        old.unlink()
+    total = page.evaluate(f"() => {{ const n = {_OUTER}; return n ? n.scrollHeight : 900; }}")
     size = page.viewport_size
-    page.set_viewport_size({"width": size["width"], "height": int(min(max(height + 160, 900), 12000))})
-    page.evaluate("() => { const n = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');"
-                  " if (n) n.scrollTop = 0; }")
-    page.wait_for_timeout(500)
-    page.screenshot(path=str(target))
-    page.set_viewport_size(size)
+    page.set_viewport_size({"width": size["width"], "height": int(min(max(total + 160, 900), max_height))})
+    page.wait_for_timeout(300)
+    visible = page.evaluate(f"() => {{ const n = {_OUTER}; return n ? n.clientHeight : 0; }}") or 800
+    shots, offset = [], 0
+    try:
+        while True:
+            page.evaluate(f"(y) => {{ const n = {_OUTER}; if (n) n.scrollTop = y; }}", offset)
+            page.wait_for_timeout(400)
+            path = target if not shots else target.with_name(f"{target.stem}-{len(shots) + 1}.png")
+            page.screenshot(path=str(path))
+            shots.append(str(path))
+            offset += visible
+            if offset >= total or len(shots) >= 30:
+                break
+    finally:
+        page.set_viewport_size(size)
+    return shots
 
 
 def run_notebook(page, server, relpath: str, timeout: float = 120.0,
@@ -284,8 +300,8 @@ def run_notebook(page, server, relpath: str, timeout: float = 120.0,
     finally:
         if screenshot is not None:
             try:
-                _screenshot(page, screenshot)
-                report.screenshot = str(screenshot)
+                shots = _screenshot(page, screenshot)
+                report.screenshot = shots[0] + (f" (+{len(shots) - 1} more)" if len(shots) > 1 else "")
             except Exception as exc:  # the checks below matter more than the picture
                 report.notes.append(f"screenshot failed: {exc}")
     s = _state(page, relpath)
