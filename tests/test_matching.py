@@ -357,6 +357,8 @@ def test_widgets_update_without_errors():
     piece_w, version_w = controls.children[0].children
     start_w, length_w = controls.children[1].children
     method_w, ti_w = controls.children[2].children
+    query_button = controls.children[3].children[0]
+    query_button.click()
     piece_w.value = "bach-bwv846"
     version_w.value = "harpsichord"
     start_w.value = 3.0
@@ -366,4 +368,4 @@ def test_widgets_update_without_errors():
     curve, matches = mt.match(db.doc_features(0)[:, :20], db, num=3)
     table = mw.ranked_table(matches, lambda m: silent, relevant=[True, False, False])
     assert len(table.children) == 1 + len(matches) + 1  # header, rows, output area
-    table.children[1].children[-1].click()  # the play button of rank 1
+    table.children[1].children[-1].click()  # the play button of rank 1 (row = HBox(text, button))

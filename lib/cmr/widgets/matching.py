@@ -31,23 +31,19 @@ def ranked_table(matches, get_audio, sr: int = 22050, max_seconds: float = 20.0,
     from cmr.plot.matching import short_label
 
     out = W.Output(layout=W.Layout(min_height="60px"))
-    widths = ["45px", "280px", "120px", "60px", "60px", "50px", "55px", "90px"]
+    widths = [45, 290, 120, 60, 55, 50, 45]
 
-    def row(cells, bold=False):
-        items = []
-        for c, w in zip(cells, widths):
-            if isinstance(c, W.Widget):
-                c.layout.width = w
-                items.append(c)
-            else:
-                txt = f"<b>{c}</b>" if bold else str(c)
-                items.append(W.HTML(txt, layout=W.Layout(width=w)))
-        return W.HBox(items)
+    def cells_html(cells, bold=False):
+        tag = "b" if bold else "span"
+        return "".join(f'<{tag} style="display:inline-block;width:{w}px">{c}</{tag}>' for c, w in zip(cells, widths))
 
-    rows = [row(["rank", "piece / version", "start-end (s)", "cost", "tempo", "shift", "true?", ""], bold=True)]
+    header = W.HTML(cells_html(["rank", "piece / version", "start-end (s)", "cost", "tempo", "shift", "true?"],
+                               bold=True))
+    rows = [header]
     cache = {}
     for i, m in enumerate(matches):
-        button = W.Button(description="▶ play", tooltip=f"play match {m.rank}", button_style="")
+        button = W.Button(description="▶ play", tooltip=f"play match {m.rank}",
+                          layout=W.Layout(width="80px"))
 
         def play(_b, m=m):
             key = m.doc
@@ -63,9 +59,10 @@ def ranked_table(matches, get_audio, sr: int = 22050, max_seconds: float = 20.0,
         button.on_click(play)
         mark = "" if relevant is None else ("✓" if relevant[i] else "✗")
         tempo = f"{m.tempo:.2f}" if np.isfinite(m.tempo) else "-"
-        rows.append(row([m.rank, labels(m) if labels else short_label(m.meta, m.doc_id),
-                         f"{m.start:.1f}-{m.end:.1f}", f"{m.cost:.3f}", tempo, f"{m.shift:+d}" if m.shift <= 6
-                         else f"{m.shift - 12:+d}", mark, button]))
+        shift = f"{m.shift:+d}" if m.shift <= 6 else f"{m.shift - 12:+d}"
+        text = cells_html([m.rank, labels(m) if labels else short_label(m.meta, m.doc_id),
+                           f"{m.start:.1f}-{m.end:.1f}", f"{m.cost:.3f}", tempo, shift, mark])
+        rows.append(W.HBox([W.HTML(text), button]))
     return W.VBox(rows + [out])
 
 
@@ -78,6 +75,9 @@ def query_explorer(db, get_audio, occurrences_fn=None, sr: int = 22050, num: int
     db : cmr.matching.Database
         Documents need ``meta["piece"]`` and ``meta["version"]``.
     get_audio : callable ``doc index -> np.ndarray`` mono audio at ``sr``
+
+    Audio players appear only when a ▶ button is pressed (nothing is
+    embedded in the saved notebook until then).
     occurrences_fn : callable ``(doc, start, end) -> list of (doc, start, end)``, optional
         Ground-truth occurrences of a query passage (shaded green, ✓ in the table).
     tempo_factors : sequence of float, default ``cmr.matching.DEFAULT_TEMPO_FACTORS``
@@ -103,7 +103,19 @@ def query_explorer(db, get_audio, occurrences_fn=None, sr: int = 22050, num: int
     ti_w = W.Checkbox(value=True, description="transposition invariant")
     fig_out = W.Output()
     table_out = W.Output()
-    state = {"busy": False}
+    query_out = W.Output()
+    query_button = W.Button(description="▶ play the query")
+    state = {"busy": False, "query": None}
+
+    def play_query(_b):
+        if state["query"] is None:
+            return
+        d, start, dur = state["query"]
+        with query_out:
+            query_out.clear_output(wait=True)
+            display(audio_player(get_audio(d), sr, start=start, duration=dur))
+
+    query_button.on_click(play_query)
 
     def versions_of(piece):
         return [db.meta[d]["version"] for d in range(db.n_docs) if db.meta[d]["piece"] == piece]
@@ -148,6 +160,7 @@ def query_explorer(db, get_audio, occurrences_fn=None, sr: int = 22050, num: int
         relevant = None
         if occ is not None:
             relevant = mt.evaluate_matches(matches, occ, tolerance=min(2.0, length_w.value / 4)).correct.tolist()
+        state["query"] = (d, a / fr, L / fr)
         with fig_out:
             fig_out.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(11, 3))
@@ -156,7 +169,8 @@ def query_explorer(db, get_audio, occurrences_fn=None, sr: int = 22050, num: int
                              f"({method_w.value}{', 12 shifts' if ti_w.value else ''})")
             plt.show()
             plt.close(fig)
-            display(audio_player(get_audio(d), sr, start=a / fr, duration=L / fr))
+        with query_out:
+            query_out.clear_output()
         with table_out:
             table_out.clear_output(wait=True)
             display(ranked_table(matches, lambda m: get_audio(m.doc), sr=sr, relevant=relevant))
@@ -168,5 +182,6 @@ def query_explorer(db, get_audio, occurrences_fn=None, sr: int = 22050, num: int
     sync_versions()
     version_w.value = db.meta[d0]["version"]
     update()
-    controls = W.VBox([W.HBox([piece_w, version_w]), W.HBox([start_w, length_w]), W.HBox([method_w, ti_w])])
+    controls = W.VBox([W.HBox([piece_w, version_w]), W.HBox([start_w, length_w]), W.HBox([method_w, ti_w]),
+                       W.HBox([query_button, query_out])])
     return W.VBox([controls, fig_out, table_out])
