@@ -369,3 +369,27 @@ def test_widgets_update_without_errors():
     table = mw.ranked_table(matches, lambda m: silent, relevant=[True, False, False])
     assert len(table.children) == 1 + len(matches) + 1  # header, rows, output area
     table.children[1].children[-1].click()  # the play button of rank 1 (row = HBox(text, button))
+
+
+def test_select_matches_equals_iterative_minimum():
+    """The sorted greedy selection equals 'take the minimum, blank its neighbourhood, repeat'."""
+    rng = np.random.default_rng(13)
+    db = mt.Database.from_features([np.ones((12, n)) for n in (700, 300, 2000)], 2.0)
+    cost = rng.random(db.n_frames).astype(np.float32)
+    cost[rng.integers(0, db.n_frames, 200)] = np.inf
+    cost[100:110] = 0.05  # ties
+    n = db.n_frames
+    curve = mt.MatchingCurve(cost, "start", np.arange(n) + 3, np.ones(n), np.zeros(n, np.int8), db, 6, "hand")
+    for num, threshold, exclusion in [(5, None, 1.0), (40, 0.5, 3.0), (None, 0.2, 0.5), (300, None, 0.0)]:
+        work = cost.astype(np.float64).copy()
+        rho = int(round(exclusion * 2.0))
+        ref = []
+        while num is None or len(ref) < num:
+            i = int(np.argmin(work))
+            if not np.isfinite(work[i]) or (threshold is not None and work[i] > threshold):
+                break
+            ref.append(i)
+            d = int(np.searchsorted(db.offsets, i, side="right") - 1)
+            work[max(db.offsets[d], i - rho):min(db.offsets[d + 1], i + rho + 1)] = np.inf
+        got = mt.select_matches(curve, num=num, threshold=threshold, exclusion=exclusion)
+        assert [db.offsets[m.doc] + int(round(m.start * 2.0)) for m in got] == ref

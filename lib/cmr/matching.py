@@ -1151,18 +1151,40 @@ def select_matches(curve: MatchingCurve, num: int | None = 10, threshold: float 
         if not np.isfinite(exclusion) or exclusion < 0:
             raise ValueError(f"exclusion: expected a non-negative number of seconds, got {exclusion!r}")
         rho = int(round(exclusion * fr))
-    work = curve.cost.astype(np.float64).copy()
+    cost = curve.cost.astype(np.float64)
     limit = np.inf if threshold is None else float(threshold)
-    maxn = len(work) if num is None else int(num)
+    maxn = len(cost) if num is None else int(num)
+    # Taking the global minimum, blanking its neighbourhood and repeating is the same as visiting the
+    # positions in order of increasing cost (stable: ties by position) and skipping blanked ones.
+    n = len(cost)
+    k = n if num is None else min(n, max(256, 4 * maxn * (2 * rho + 1)))
+    if k < n:  # only the k cheapest positions can be needed, unless many are blanked: checked below
+        part = np.argpartition(cost, k - 1)[:k]
+        order = part[np.lexsort((part, cost[part]))]
+    else:
+        order = np.argsort(cost, kind="stable")
+    out = _greedy_select(curve, cost, order, maxn, limit, rho, fr)
+    if k < n and len(out) < maxn and (not out or np.isfinite(cost[order[-1]]) and cost[order[-1]] <= limit):
+        out = _greedy_select(curve, cost, np.argsort(cost, kind="stable"), maxn, limit, rho, fr)
+    return out
+
+
+def _greedy_select(curve, cost, order, maxn, limit, rho, fr):
+    db = curve.db
+    blocked = np.zeros(len(cost), bool)
     out: list[Match] = []
-    while len(out) < maxn and len(work):
-        i = int(np.argmin(work))
-        c = work[i]
+    for i in order:
+        if len(out) >= maxn:
+            break
+        i = int(i)
+        c = cost[i]
         if not np.isfinite(c) or c > limit:
             break
+        if blocked[i]:
+            continue
         d = int(np.searchsorted(db.offsets, i, side="right") - 1)
         a, b = db.offsets[d], db.offsets[d + 1]
-        work[max(a, i - rho):min(b, i + rho + 1)] = np.inf
+        blocked[max(a, i - rho):min(b, i + rho + 1)] = True
         if curve.anchor == "start":
             s, e = i, int(curve.other[i])
         else:
@@ -1170,8 +1192,8 @@ def select_matches(curve: MatchingCurve, num: int | None = 10, threshold: float 
             s = int(curve.other[i]) if curve.other[i] >= 0 else _dtw_start(curve, i, d)
         tempo = float(curve.tempo[i]) if np.isfinite(curve.tempo[i]) else (e - s) / max(1, curve.query_frames)
         out.append(Match(rank=len(out) + 1, doc=d, doc_id=db.doc_ids[d], start=float((s - a) / fr),
-                         end=float((e - a) / fr),
-                         cost=float(c), tempo=tempo, shift=int(curve.shift[i]), meta=db.meta[d]))
+                         end=float((e - a) / fr), cost=float(c), tempo=tempo, shift=int(curve.shift[i]),
+                         meta=db.meta[d]))
     return out
 
 
