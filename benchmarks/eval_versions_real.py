@@ -68,6 +68,8 @@ def main(argv=None):
     parser.add_argument("--normalize", default="min", choices=["min", "sqrt", "max", "none"])
     parser.add_argument("--key", default="oti", help="oti, best or an integer shift")
     parser.add_argument("--grid", action="store_true", help="sweep a few settings instead")
+    parser.add_argument("--save", action="store_true",
+                        help="also write the result to lib/cmr/data/versions_real_results.json (read by notebook 04)")
     args = parser.parse_args(argv)
 
     if not args.data.exists():
@@ -97,6 +99,34 @@ def main(argv=None):
             print(f"  {work:<22} {m.sum():3d} versions  MAP {rep.ap[m].mean():.3f}")
         print(f"\nfull {len(feats)} x {len(feats)} evaluation: {sec:.1f} s "
               f"({len(feats) * (len(feats) + 1) // 2} pairs scored, symmetric)")
+        if args.save:
+            save_result(rep, sec, labels, settings[0], argv)
+
+
+def save_result(rep, seconds, labels, options, argv):
+    """Append this run to the small JSON file notebook 04 displays."""
+    import json
+    import os
+    import platform
+
+    out = Path(__file__).resolve().parents[1] / "lib" / "cmr" / "data" / "versions_real_results.json"
+    runs = json.loads(out.read_text()) if out.exists() else []
+    cmd = "benchmarks/eval_versions_real.py " + " ".join(a for a in (argv or []) if a != "--save")
+    runs = [r for r in runs if r["command"] != cmd.strip()]
+    runs.append({
+        "command": cmd.strip(),
+        "options": {k: v for k, v in options.items()},
+        "recordings": int(len(labels)),
+        "map": round(float(rep.map), 4),
+        "mean_rank_first_relevant": round(float(rep.mean_first_relevant_rank), 3),
+        "p_at_1": round(float(rep.precision_at[1]), 4),
+        "per_work_map": {w: round(float(rep.ap[labels == w].mean()), 4) for w in dict.fromkeys(labels)},
+        "seconds": round(float(seconds), 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "date": time.strftime("%Y-%m-%d"),
+    })
+    out.write_text(json.dumps(runs, indent=1) + "\n")
+    print(f"saved to {out}")
 
 
 if __name__ == "__main__":

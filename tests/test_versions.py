@@ -221,6 +221,8 @@ def test_versions_rank_first_in_a_small_collection():
     # the parallel collection scorer agrees with align() pair by pair
     for q, d in [(0, 1), (3, 7), (6, 2), (19, 0)]:
         assert S[q, d] == pytest.approx(V.align(items[q], items[d]).normalized_score, rel=1e-6)
+    # the multi-threaded kernel gives the same numbers as the serial loop
+    np.testing.assert_allclose(V.score_matrix(items, parallel=True), S, rtol=1e-6)
     # query subset, not symmetric
     Sq = V.score_matrix(items, queries=[3, 7], reduce=1)
     np.testing.assert_allclose(Sq, S[[3, 7]], rtol=1e-6)
@@ -253,3 +255,24 @@ def test_bad_input_is_reported():
     res = V.align(np.zeros((12, 6)), X)
     assert res.score == 0 and np.isnan(res.query_interval[0]) and res.path.shape == (0, 2)
     assert np.isfinite(V.score_matrix([np.zeros((12, 4)), X])).all()
+
+
+def test_alignment_widget_updates():
+    """The notebook widget builds headless and recomputes when a control changes."""
+    pytest.importorskip("ipywidgets")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cmr.widgets import versions as vw
+
+    rng = np.random.default_rng(8)
+    X = chord_sequence(rng, 20, key=0)
+    Y = V.transpose(stretch(X, 1.2), 2)
+    y = np.zeros(2000 * 30, dtype=np.float32)
+    box = vw.alignment_explorer(X, Y, 2.0, y_query=y, y_document=y, sr=2000)
+    controls, fig_out, info, audio_html = box.children
+    first = info.value
+    assert "Qmax" in first and "<audio" in audio_html.value
+    key = controls.children[2]
+    key.value = 0  # no transposition: the score must change
+    assert info.value != first

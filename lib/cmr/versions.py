@@ -23,9 +23,10 @@ Pipeline for a pair (query ``X``, document ``Y``, both (12, frames))::
 matrix for plotting; :func:`score_matrix` scores a whole collection in
 parallel (numba ``prange``) and keeps only the scores.
 
-The local-alignment recursion follows Serrà, Serra and Andrzejak (New J.
-Phys. 2009) / Serrà, Gómez, Herrera and Serra (IEEE TASLP 2008, "Qmax"):
-with the match indicator :math:`R_{i,j}` and predecessors
+The key handling (OTI) and binary local alignment follow Serrà, Gómez,
+Herrera and Serra (IEEE TASLP 2008); the cross-recurrence plot with mutual
+nearest neighbours and the "Qmax" recursion follow Serrà, Serra and
+Andrzejak (New J. Phys. 2009). With the match indicator :math:`R_{i,j}` and predecessors
 :math:`(i-1,j-1), (i-2,j-1), (i-1,j-2)`
 
 .. math::
@@ -816,7 +817,8 @@ def _pairs_kernel(F, offsets, pairs, shifts, method, param, smooth, tempi, go, g
 def score_matrix(features, queries=None, *, key="oti", binarization: str = "knn", kappa: float = 0.2,
                  threshold: float = 0.8, smooth: int = 1, tempi=(1.0,), gap_onset: float = 1.0,
                  gap_extension: float = 0.5, reduce: int = 1, normalize: str = "min",
-                 symmetric: bool = True, batch_size: int = 2000, progress: bool = False) -> np.ndarray:
+                 symmetric: bool = True, batch_size: int = 2000, progress: bool = False,
+                 parallel: bool | None = None) -> np.ndarray:
     """Version-identification scores of every query against every document.
 
     The pairs are scored in parallel (numba ``prange``) with the same steps as
@@ -838,6 +840,11 @@ def score_matrix(features, queries=None, *, key="oti", binarization: str = "knn"
         Pairs per parallel call (the progress bar advances per batch).
     progress : bool
         Show a tqdm progress bar.
+    parallel : bool, optional
+        Use the multi-threaded kernel. Default: only when the collection is
+        large (more than 2e7 matrix cells to fill), because compiling the
+        parallel kernel the first time takes longer than scoring a small
+        collection serially.
 
     Returns
     -------
@@ -883,6 +890,8 @@ def score_matrix(features, queries=None, *, key="oti", binarization: str = "knn"
     else:
         shift_lists = [np.full(len(pairs), 0 if key is None else int(key) % 12, dtype=np.int64)]
 
+    if parallel is None:
+        parallel = float(np.sum(lengths[pairs[:, 0]] * lengths[pairs[:, 1]])) * len(shift_lists) > 2e7
     method = _BINARIZATION[binarization]
     param = float(kappa if binarization == "knn" else threshold)
     t = np.asarray(tempi, dtype=np.float64).ravel()
@@ -894,8 +903,14 @@ def score_matrix(features, queries=None, *, key="oti", binarization: str = "knn"
     for shifts in shift_lists:
         for start in range(0, len(pairs), batch_size):
             sl = slice(start, start + batch_size)
-            s = _pairs_kernel(F, offsets, np.ascontiguousarray(pairs[sl]), np.ascontiguousarray(shifts[sl]),
-                              method, param, int(smooth), t, np.float32(gap_onset), np.float32(gap_extension))
+            if parallel:
+                s = _pairs_kernel(F, offsets, np.ascontiguousarray(pairs[sl]), np.ascontiguousarray(shifts[sl]),
+                                  method, param, int(smooth), t, np.float32(gap_onset), np.float32(gap_extension))
+            else:
+                s = np.array([_pair_score(F[:, offsets[a]:offsets[a + 1]], F[:, offsets[b]:offsets[b + 1]],
+                                          int(k), method, param, int(smooth), t, np.float32(gap_onset),
+                                          np.float32(gap_extension))
+                              for (a, b), k in zip(pairs[sl], shifts[sl])], dtype=np.float64)
             raw[sl] = np.maximum(raw[sl], s)
             if bar is not None:
                 bar.update(len(s))

@@ -29,8 +29,6 @@ def alignment_explorer(X, Y, feature_rate: float, y_query=None, y_document=None,
     """
     import ipywidgets as W
     import matplotlib.pyplot as plt
-    from IPython.display import display
-
     from .. import plot
     from .. import versions
     from ..plot import versions as vplot
@@ -53,7 +51,7 @@ def alignment_explorer(X, Y, feature_rate: float, y_query=None, y_document=None,
                            continuous_update=False, style=style)
     fig_out = W.Output()
     info = W.HTML()
-    audio_out = W.Output()
+    audio_out = W.HTML()
 
     def update(*_):
         res = versions.align(X, Y, feature_rate, key=w_key.value, binarization=w_bin.value, kappa=w_kappa.value,
@@ -76,15 +74,15 @@ def alignment_explorer(X, Y, feature_rate: float, y_query=None, y_document=None,
                           f"{query_label} {qa:.1f}-{qb:.1f} s aligned with {document_label} {da:.1f}-{db:.1f} s")
         else:
             info.value = "<b>no match</b> (Qmax = 0)"
-        with audio_out:
-            audio_out.clear_output(wait=True)
-            if sr is not None and len(res.path):
-                if y_query is not None:
-                    print(f"{query_label}, aligned section:")
-                    display(plot.audio(y_query, sr, start=qa, duration=min(15.0, qb - qa)))
-                if y_document is not None:
-                    print(f"{document_label}, aligned section:")
-                    display(plot.audio(y_document, sr, start=da, duration=min(15.0, db - da)))
+        # players as HTML (an <audio> element with the data inline): displaying Audio objects
+        # inside an Output widget can dead-lock headless execution (jupyter/nbconvert#2029)
+        players = []
+        if sr is not None and len(res.path):
+            for y, label, (a, b) in ((y_query, query_label, (qa, qb)), (y_document, document_label, (da, db))):
+                if y is not None:
+                    html = plot.audio(y, sr, start=a, duration=min(15.0, b - a))._repr_html_()
+                    players.append(f"<div>{label}, aligned section ({a:.1f}-{min(b, a + 15.0):.1f} s):</div>{html}")
+        audio_out.value = "".join(players)
 
     for w in (w_go, w_ge, w_bin, w_kappa, w_thr, w_key, w_smooth):
         w.observe(update, names="value")
