@@ -95,6 +95,9 @@ def main(argv=None):
             path = embedding.weights_path(K)
             if path.exists():
                 net = embedding.load(path)
+                if args.pca_source == "database":
+                    # the learned shingle correction, then the same PCA as the baseline row
+                    net = net.with_projection(p.mean_, p.components_)
                 rows["learned"][K] = map_for(net.embed, db, Q, qdoc, work)
         print(f"K={K:3d}  PCA {rows['PCA'][K]:.3f}  learned "
               f"{rows['learned'].get(K, float('nan')):.3f}  ({time.perf_counter() - t0:.0f} s)", flush=True)

@@ -15,12 +15,18 @@ Output: ``cmr.paths.cache_dir('shingles')/training_shingles.npz`` with
 positive row). Nothing audio is kept on disk (rendering is fast; the
 score parses are cached by cmr.symbolic.cached_score_notes).
 
+With ``--testset`` it renders instead 24 *other* Bach chorales (4 versions
+each, first ~60 s) and writes their CENS to
+``lib/cmr/data/shingles_rendered_testset.npz`` (float16, committed): the
+small collection notebook 05 computes its MAP table on.
+
 Run: ``.venv/bin/python scripts/build_shingle_training_data.py`` (about
 10-20 min on 2 cores, most of it parsing scores the first time).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import numpy as np
@@ -61,6 +67,43 @@ def training_pieces() -> list[str]:
     return [n for n in pick if not any(f in n.lower() for f in forbidden)]
 
 
+def test_pieces() -> list[str]:
+    """Held-out pieces for the notebook's small rendered test collection (disjoint from training)."""
+    from music21 import corpus
+
+    names = sorted(str(p).split("/corpus/")[1] for p in corpus.getPaths())
+    chorales = [n for n in names if n.startswith("bach/bwv") and n.endswith(".mxl")]
+    train = set(training_pieces())
+    return [n for n in chorales[4::8] if n not in train][:24]
+
+
+def build_testset(n_versions: int, max_seconds: float, sr: int) -> None:
+    """Render the held-out pieces and commit their CENS (float16) for notebook 05."""
+    from cmr.embedding import DATA_DIR
+
+    rng = np.random.default_rng(7)
+    feats, names, versions = [], [], []
+    for name in tqdm(test_pieces(), desc="test pieces"):
+        notes = symbolic.cached_score_notes(name)
+        bpm = float(notes.attrs.get("bpm") or 96.0)
+        limit = max_seconds * bpm / 60.0
+        attrs = dict(notes.attrs)
+        notes = notes[notes["start_beat"] < limit].copy()
+        notes.attrs.update(attrs)
+        for v in range(n_versions):
+            version = random_version(rng, f"v{v}", bpm)
+            r = synth.render(notes, version, sr=sr)
+            F, _ = chroma.chroma(r.audio, r.sr, kind="cens", feature_rate=1.0)
+            feats.append(F)
+            names.append(name)
+            versions.append(json.dumps(version.to_dict()))
+    lengths = np.array([F.shape[1] for F in feats])
+    out = DATA_DIR / "shingles_rendered_testset.npz"
+    np.savez_compressed(out, cens=np.concatenate(feats, axis=1).astype(np.float16), lengths=lengths,
+                        piece=np.array(names), version=np.array(versions))
+    print(f"{len(set(names))} pieces x {n_versions} versions, {lengths.sum()} CENS frames -> {out}")
+
+
 def random_version(rng, name: str, piece_bpm: float) -> synth.Version:
     n_parts_prog = int(rng.choice(PROGRAMS))
     curve = tuple((float(b), float(np.exp(rng.normal(0, 0.12)))) for b in np.arange(0, 400, 16))
@@ -86,7 +129,12 @@ def main(argv=None):
     ap.add_argument("--sr", type=int, default=22050)
     ap.add_argument("--time-budget", type=float, default=900.0,
                     help="stop starting new pieces after this many seconds")
+    ap.add_argument("--testset", action="store_true",
+                    help="instead: render the held-out test collection committed for notebook 05")
     args = ap.parse_args(argv)
+    if args.testset:
+        build_testset(args.versions, 60.0, args.sr)
+        return
 
     rng = np.random.default_rng(2026)
     pieces = training_pieces()[:args.max_pieces]

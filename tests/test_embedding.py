@@ -14,6 +14,7 @@ def _net(seed=0, d=12, k=4, h=9):
     net.params["W2"] = rng.standard_normal(net.params["W2"].shape) * 0.3   # non-zero so every path matters
     net.params["b1"] = rng.standard_normal(net.params["b1"].shape) * 0.1
     net.mu = rng.random(d) * 0.1
+    net.proj_mu = rng.random(d) * 0.1
     return net
 
 
@@ -33,23 +34,28 @@ def test_triplet_gradient_matches_finite_differences(name):
 
 
 def test_loss_is_zero_when_margin_is_met_and_hinge_otherwise():
-    net = em.Embedding(3, 3, n_hidden=2, skip=np.eye(3), dtype=np.float64)
+    net = em.Embedding(3, 3, n_hidden=2, projection=np.eye(3), dtype=np.float64)
     A = np.array([[1.0, 0, 0]])
     P = np.array([[1.0, 0.1, 0]])
     N = np.array([[0, 0, 1.0]])
-    # embeddings are the unit vectors of A, P, N: d(a,p)^2 = 2 - 2 cos, d(a,n)^2 = 2
+    # untrained, identity projection: embeddings are the unit vectors of A, P, N:
+    # d(a,p)^2 = 2 - 2 cos, d(a,n)^2 = 2
     cos = 1 / np.sqrt(1.01)
     assert net.triplet_loss(A, P, N, margin=0.1, grad=False) == 0.0
     assert np.isclose(net.triplet_loss(A, N, P, margin=0.1, grad=False), 2 - (2 - 2 * cos) + 0.1)
 
 
-def test_untrained_network_is_normalised_pca():
+def test_untrained_network_is_pca_and_projection_can_be_swapped():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((200, 10)).astype(np.float32)
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
     p = PCA(4).fit(X)
-    net = em.Embedding(10, 4, mean=p.mean_, skip=p.components_.T)
-    Z = p.transform(X)
-    np.testing.assert_allclose(net.embed(X), Z / np.linalg.norm(Z, axis=1, keepdims=True), rtol=1e-4, atol=1e-5)
+    net = em.Embedding(10, 4, mean=p.mean_, projection=p.components_.T)
+    np.testing.assert_allclose(net.embed(X), p.transform(X), rtol=1e-4, atol=1e-5)
+    q = PCA(4).fit(X[:50] ** 2)
+    other = net.with_projection(q.mean_, q.components_)
+    np.testing.assert_allclose(other.embed(X), q.transform(X), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(net.embed(X), p.transform(X), rtol=1e-4, atol=1e-5)   # the original is unchanged
 
 
 def test_adam_minimises_a_quadratic():

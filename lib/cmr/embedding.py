@@ -7,17 +7,23 @@ pieces and commits the weights as ``lib/cmr/data/embedding_K<K>.npz``.
 The network (numpy only, forward and backward written out by hand)
 ------------------------------------------------------------------
 For a shingle :math:`x \\in \\mathbb{R}^{240}` (rows of
-:func:`cmr.shingles.shingles`)
+:func:`cmr.shingles.shingles`, unit length)
 
 .. math::
 
-    u = x - \\mu, \\quad h = \\mathrm{ReLU}(u W_1 + b_1), \\quad
-    z = h W_2 + b_2 + u P, \\quad f(x) = z / \\lVert z \\rVert .
+    h = \\mathrm{ReLU}((x - \\mu) W_1 + b_1), \\quad
+    r = x + h W_2 + b_2, \\quad c = r / \\lVert r \\rVert, \\quad
+    f(x) = (c - m) P .
 
-``P`` (240 x K) is a linear *skip* path, initialised with the first K
-principal components of the training shingles, and ``W_2`` starts at zero:
-before training the network *is* PCA followed by length normalisation, and
-training adds a non-linear correction.
+The small network :math:`g(x) = h W_2 + b_2` is a learned *correction of
+the shingle* (in shingle space), the corrected shingle ``c`` is put back on
+the unit sphere, and a PCA projection (mean ``m``, components ``P``,
+240 x K) maps it to K dimensions. ``W_2`` starts at zero, so the untrained
+network *is* PCA. During training ``P`` is the PCA of the training
+shingles and stays fixed; because the correction lives in shingle space,
+not in PCA coordinates, :meth:`Embedding.with_projection` can later put the
+PCA of the collection being indexed in its place (unsupervised, exactly what
+the PCA baseline uses).
 
 Triplet loss
 ------------
@@ -59,36 +65,46 @@ class Embedding:
         Output dimension K.
     n_hidden : int
         Width of the hidden ReLU layer.
-    mean, skip : np.ndarray, optional
-        Input mean (dim_in,) and initial skip matrix (dim_in, K), e.g. from
-        :class:`cmr.indexing.PCA`; default zero mean and a random orthonormal skip.
+    mean : np.ndarray, shape (dim_in,), optional
+        Input mean subtracted before the hidden layer (default 0).
+    projection : np.ndarray, shape (dim_in, K), optional
+        Output projection, e.g. ``PCA.components_[:K].T`` (default: a random
+        orthonormal one).
+    projection_mean : np.ndarray, shape (dim_in,), optional
+        Mean subtracted before the projection (default: ``mean``).
+    train_projection : bool
+        Whether training updates ``P`` too (default: fixed).
     seed : int
         Initialisation seed.
     dtype : numpy dtype
         float32 for training, float64 for gradient checks.
     """
 
-    def __init__(self, dim_in: int, n_components: int, n_hidden: int = 256, mean=None, skip=None,
-                 seed: int = 0, dtype=np.float32):
-        if dim_in < 1 or n_components < 1 or n_hidden < 1:
-            raise ValueError(f"dim_in, n_components and n_hidden must be >= 1, got "
-                             f"{dim_in}, {n_components}, {n_hidden}")
+    def __init__(self, dim_in: int, n_components: int, n_hidden: int = 128, mean=None, projection=None,
+                 projection_mean=None, train_projection: bool = False, seed: int = 0, dtype=np.float32):
+        if dim_in < 1 or n_components < 1 or n_hidden < 1 or n_components > dim_in:
+            raise ValueError(f"need 1 <= n_components <= dim_in and n_hidden >= 1, got dim_in={dim_in}, "
+                             f"n_components={n_components}, n_hidden={n_hidden}")
         rng = np.random.default_rng(seed)
         self.dtype = np.dtype(dtype)
         self.mu = np.zeros(dim_in, self.dtype) if mean is None else np.asarray(mean, self.dtype).copy()
-        if skip is None:
-            skip = np.linalg.qr(rng.standard_normal((dim_in, dim_in)))[0][:, :n_components]
-        skip = np.asarray(skip, self.dtype)
-        if skip.shape != (dim_in, n_components) or self.mu.shape != (dim_in,):
-            raise ValueError(f"mean must have shape ({dim_in},) and skip ({dim_in}, {n_components}); "
-                             f"got {self.mu.shape} and {skip.shape}")
+        self.proj_mu = self.mu.copy() if projection_mean is None else np.asarray(projection_mean, self.dtype).copy()
+        if projection is None:
+            projection = np.linalg.qr(rng.standard_normal((dim_in, dim_in)))[0][:, :n_components]
+        projection = np.asarray(projection, self.dtype)
+        if projection.shape != (dim_in, n_components) or self.mu.shape != (dim_in,) \
+                or self.proj_mu.shape != (dim_in,):
+            raise ValueError(f"mean and projection_mean must have shape ({dim_in},) and projection "
+                             f"({dim_in}, {n_components}); got {self.mu.shape}, {self.proj_mu.shape}, "
+                             f"{projection.shape}")
         self.params = {
             "W1": (rng.standard_normal((dim_in, n_hidden)) * np.sqrt(2.0 / dim_in)).astype(self.dtype),
             "b1": np.zeros(n_hidden, self.dtype),
-            "W2": np.zeros((n_hidden, n_components), self.dtype),
-            "b2": np.zeros(n_components, self.dtype),
-            "P": skip.copy(),
+            "W2": np.zeros((n_hidden, dim_in), self.dtype),
+            "b2": np.zeros(dim_in, self.dtype),
+            "P": projection.copy(),
         }
+        self.train_projection = bool(train_projection)
         self.history: dict = {}
         self.meta: dict = {}
 
@@ -100,25 +116,44 @@ class Embedding:
     def n_components(self) -> int:
         return self.params["P"].shape[1]
 
+    def trainable(self) -> dict:
+        """The parameters training updates (``P`` only with ``train_projection``)."""
+        return {k: v for k, v in self.params.items() if k != "P" or self.train_projection}
+
+    def with_projection(self, mean, components) -> "Embedding":
+        """A copy whose output projection is another PCA (``mean`` (d,), ``components`` (K, d))."""
+        components = np.asarray(components)
+        if components.shape != (self.n_components, self.dim_in):
+            raise ValueError(f"components must have shape ({self.n_components}, {self.dim_in}), "
+                             f"got {components.shape}")
+        out = Embedding.from_arrays({"mu": self.mu, "proj_mu": np.asarray(mean), **self.params,
+                                     "meta": np.array(json.dumps(self.meta))})
+        out.params["P"] = np.asarray(components.T, out.dtype).copy()
+        out.history = self.history
+        return out
+
     # --- forward / backward --------------------------------------------------
     def _forward(self, X):
         p = self.params
         u = X - self.mu
         pre = u @ p["W1"] + p["b1"]
         h = np.maximum(pre, 0)
-        z = h @ p["W2"] + p["b2"] + u @ p["P"]
-        norm = np.sqrt(np.sum(z * z, axis=1, keepdims=True) + 1e-12)
-        return z / norm, (u, pre, h, norm)
+        r = X + h @ p["W2"] + p["b2"]
+        norm = np.sqrt(np.sum(r * r, axis=1, keepdims=True) + 1e-12)
+        c = r / norm
+        cm = c - self.proj_mu
+        return cm @ p["P"], (u, pre, h, norm, c, cm)
 
-    def _backward(self, dE, E, cache):
-        u, pre, h, norm = cache
+    def _backward(self, dZ, cache):
+        u, pre, h, norm, c, cm = cache
         p = self.params
-        dz = (dE - E * np.sum(dE * E, axis=1, keepdims=True)) / norm
-        dh = (dz @ p["W2"].T) * (pre > 0)
-        return {"W1": u.T @ dh, "b1": dh.sum(axis=0), "W2": h.T @ dz, "b2": dz.sum(axis=0), "P": u.T @ dz}
+        dc = dZ @ p["P"].T
+        dr = (dc - c * np.sum(dc * c, axis=1, keepdims=True)) / norm
+        dh = (dr @ p["W2"].T) * (pre > 0)
+        return {"W1": u.T @ dh, "b1": dh.sum(axis=0), "W2": h.T @ dr, "b2": dr.sum(axis=0), "P": cm.T @ dZ}
 
     def embed(self, X, block: int = 65536) -> np.ndarray:
-        """Embed rows of ``X`` (shape (n, dim_in)) -> shape (n, K), unit-norm rows."""
+        """Embed rows of ``X`` (shape (n, dim_in)) -> shape (n, K)."""
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.dim_in:
             raise ValueError(f"X must have shape (n, {self.dim_in}), got {X.shape}")
@@ -162,25 +197,29 @@ class Embedding:
         dea = 2.0 * (en - ep) * active / B
         dep = -2.0 * (ea - ep) * active / B
         den = 2.0 * (ea - en) * active / B
-        return loss, self._backward(np.concatenate([dea, dep, den]), E, cache)
+        return loss, self._backward(np.concatenate([dea, dep, den]), cache)
 
     # --- persistence -----------------------------------------------------------
     def save(self, path) -> Path:
         """Write weights, training history and metadata to ``path`` (.npz)."""
         path = Path(path)
         hist = {f"history_{k}": np.asarray(v) for k, v in self.history.items()}
-        np.savez_compressed(path, mu=self.mu, **self.params, **hist,
-                            meta=np.array(json.dumps(self.meta)))
+        meta = dict(self.meta, train_projection=self.train_projection)
+        np.savez_compressed(path, mu=self.mu, proj_mu=self.proj_mu, **self.params, **hist,
+                            meta=np.array(json.dumps(meta)))
         return path
 
     @classmethod
     def from_arrays(cls, arrays) -> "Embedding":
         W1, P = arrays["W1"], arrays["P"]
-        net = cls(W1.shape[0], P.shape[1], W1.shape[1], mean=arrays["mu"], skip=P, dtype=P.dtype)
+        meta = json.loads(str(arrays["meta"])) if "meta" in arrays else {}
+        net = cls(W1.shape[0], P.shape[1], W1.shape[1], mean=arrays["mu"], projection=P,
+                  projection_mean=arrays.get("proj_mu", arrays["mu"]),
+                  train_projection=meta.get("train_projection", False), dtype=P.dtype)
         for name in PARAM_NAMES:
             net.params[name] = np.asarray(arrays[name], net.dtype).copy()
         net.history = {k[len("history_"):]: np.asarray(arrays[k]) for k in arrays if k.startswith("history_")}
-        net.meta = json.loads(str(arrays["meta"])) if "meta" in arrays else {}
+        net.meta = meta
         return net
 
 
@@ -238,9 +277,17 @@ def numerical_gradient(net: Embedding, A, Pos, Neg, name: str, entries, margin: 
     return np.array(out)
 
 
+def _shift_rows(X, k):
+    """Cyclic chroma shift of flattened shingles (n, 12 L), row i by k[i] semitones."""
+    n, d = X.shape
+    V = X.reshape(n, d // 12, 12)
+    idx = (np.arange(12)[None, :] - np.asarray(k)[:, None]) % 12
+    return np.take_along_axis(V, idx[:, None, :], axis=2).reshape(n, d)
+
+
 def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 256,
           margin: float = 0.2, lr: float = 1e-3, n_candidates: int = 8, val_fraction: float = 0.1,
-          eval_every: int = 100, seed: int = 0, progress: bool = True) -> dict:
+          eval_every: int = 100, shift_augment: bool = False, seed: int = 0, progress: bool = True) -> dict:
     """Train with triplets (anchor, same position in another version, another piece).
 
     Parameters
@@ -261,6 +308,10 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
         Fraction of *pieces* held out for the validation curve.
     eval_every : int
         Steps between validation measurements.
+    shift_augment : bool
+        Transpose every triplet by a random number of semitones (cyclic
+        chroma shift of anchor and positive together, of the negative
+        independently), so that training sees every key equally often.
 
     Returns
     -------
@@ -301,7 +352,7 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
         val_rows, val_pos = val_pairs[:, 0], val_pairs[:, 1]
         val_neg = sample_negatives(np.flatnonzero(is_val), val_rows, 1)[:, 0]
 
-    opt = Adam(net.params, lr=lr)
+    opt = Adam(net.trainable(), lr=lr)
     hist = {"step": [], "train_loss": [], "val_loss": [], "val_accuracy": []}
     running = []
     bar = tqdm(range(1, steps + 1), disable=not progress, desc=f"K={net.n_components}")
@@ -324,13 +375,19 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
         if n_candidates > 1:
             ea = net.embed(X[a])
             ec = net.embed(X[cand.ravel()]).reshape(batch, n_candidates, -1)
-            hardest = np.argmax(np.einsum("bd,bkd->bk", ea, ec), axis=1)
+            hardest = np.argmin(np.sum((ec - ea[:, None, :]) ** 2, axis=2), axis=1)
             neg = cand[np.arange(batch), hardest]
         else:
             neg = cand[:, 0]
+        if shift_augment:
+            Xa, Xp, Xn = X[a], X[pos], X[neg]
+            ka, kn = rng.integers(0, 12, batch), rng.integers(0, 12, batch)
+            Xa, Xp, Xn = _shift_rows(Xa, ka), _shift_rows(Xp, ka), _shift_rows(Xn, kn)
+        else:
+            Xa, Xp, Xn = X[a], X[pos], X[neg]
         cur_lr = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * step / steps)))
-        loss, grads = net.triplet_loss(X[a], X[pos], X[neg], margin)
-        opt.step(grads, lr=cur_lr)
+        loss, grads = net.triplet_loss(Xa, Xp, Xn, margin)
+        opt.step({k: grads[k] for k in opt.params}, lr=cur_lr)
         running.append(loss)
         if step % eval_every == 0 or step == steps:
             measure(step)

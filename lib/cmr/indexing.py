@@ -210,7 +210,7 @@ class BruteForceIndex(_Index):
 class PCA:
     """Principal component analysis to ``n_components`` dimensions.
 
-    Fitted with scikit-learn (full SVD of the centred data); kept as a small
+    Fitted with scikit-learn (eigenvectors of the covariance matrix); kept as a small
     object of its own so it can be saved in an ``.npz`` and inspected
     (``components_`` rows are directions in shingle space, reshape them with
     :func:`cmr.shingles.shingle_to_chroma` to see chroma patterns).
@@ -238,7 +238,7 @@ class PCA:
             raise ValueError(f"n_components={self.n_components} exceeds min(n_samples, dim) = {min(n, d)}")
         if max_samples is not None and n > max_samples:
             X = X[np.random.default_rng(seed).choice(n, max_samples, replace=False)]
-        sk = _SkPCA(n_components=self.n_components, svd_solver="full").fit(X.astype(np.float64))
+        sk = _SkPCA(n_components=self.n_components, svd_solver="covariance_eigh").fit(X.astype(np.float64))
         self.mean_ = sk.mean_.astype(np.float32)
         self.components_ = sk.components_.astype(np.float32)
         self.explained_variance_ratio_ = sk.explained_variance_ratio_.astype(np.float32)

@@ -342,3 +342,32 @@ def excerpt_starts(n_frames: int, excerpt_length: int, n_excerpts: int) -> np.nd
     if last < 0 or n_excerpts < 1:
         return np.zeros(0, dtype=int)
     return np.unique(np.round((np.arange(n_excerpts) + 0.5) / n_excerpts * last).astype(int))
+
+
+def rendered_testset():
+    """The small rendered test collection committed for notebook 05.
+
+    24 Bach chorales that are *not* among the embedding's training pieces,
+    4 rendered versions each (random tempo, tempo curve, instruments,
+    articulation, reverb, noise), first ~60 s, CENS at 1 Hz, stored as
+    float16 in ``lib/cmr/data/shingles_rendered_testset.npz``
+    (regenerate: ``python scripts/build_shingle_training_data.py --testset``).
+
+    Returns
+    -------
+    features : list of np.ndarray, each shape (12, N_i), float32
+    pieces : np.ndarray of str, shape (n_docs,) -- corpus name of each document
+    versions : list of dict -- the cmr.synth.Version parameters of each document
+    """
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "data" / "shingles_rendered_testset.npz"
+    if not path.exists():
+        raise ValueError(f"{path} is missing; run scripts/build_shingle_training_data.py --testset")
+    with np.load(path) as f:
+        cens, lengths = f["cens"].astype(np.float32), f["lengths"]
+        pieces, versions = f["piece"], [json.loads(v) for v in f["version"]]
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    feats = [cens[:, a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    return feats, pieces, versions

@@ -1,0 +1,568 @@
+"""Build (and execute) notebooks/05_Shingles_and_Indexing.ipynb.
+
+Run: ``.venv/bin/python scripts/build_nb_05.py`` (writes and executes the notebook).
+"""
+from __future__ import annotations
+
+from nbtools import NOTEBOOKS, code, execute, md, nav, write
+
+#: Output of `benchmarks/eval_shingles_real.py` (pasted from benchmarks/RESULTS.md after running it)
+REAL_TABLE = "(not yet measured)"
+#: Output of `benchmarks/bench_indexing.py` (pasted from benchmarks/RESULTS.md after running it)
+BENCH_TABLE = "(not yet measured)"
+
+NAME = "05_Shingles_and_Indexing.ipynb"
+PREV, NEXT = "04_Version_Identification.ipynb", "06_Cross_Modal_Theme_Retrieval.ipynb"
+
+cells = [
+    md(nav(PREV, NEXT)),
+    md(r"""
+# 5 Shingles and indexing: retrieval that scales
+
+Matching a query against every position of every recording with warping
+(notebooks 02-04) is accurate but its cost grows with the size of the
+collection. This notebook cuts recordings into short fixed-length chroma
+snippets, *audio shingles*, so that retrieval becomes a nearest-neighbour
+search among vectors, which index structures can do in far less than
+linear time. After this notebook you can
+
+* turn CENS features into shingles and rank recordings by their best shingle match,
+* make queries robust to tempo differences,
+* shrink shingles with PCA and with a small neural network trained with a triplet loss,
+* read a "MAP versus dimension" table, and
+* choose between exact search, k-d trees, locality-sensitive hashing and graph indexes.
+
+**Contents**
+1. [Shingles](#1-Shingles)
+2. [Exact search: the baseline](#2-Exact-search:-the-baseline)
+3. [Tempo-invariant queries](#3-Tempo-invariant-queries)
+4. [PCA: fewer dimensions](#4-PCA:-fewer-dimensions)
+5. [A learned embedding and the triplet loss](#5-A-learned-embedding-and-the-triplet-loss)
+6. [MAP versus dimension](#6-MAP-versus-dimension)
+7. [Indexes: time versus accuracy](#7-Indexes:-time-versus-accuracy)
+8. [Exercises](#8-Exercises)
+9. [Further reading](#9-Further-reading)
+
+The code lives in `cmr.shingles` (shingles, queries, document ranking),
+`cmr.indexing` (PCA and the four index types) and `cmr.embedding` (the
+network, its loss and its training).
+"""),
+    code(r"""
+import time
+import numpy as np
+import pandas as pd
+import matplotlib.pyplot as plt
+
+import cmr
+from cmr import shingles, indexing, embedding, evaluation
+import cmr.plot as cplot
+import cmr.plot.shingles as splot
+
+np.random.seed(0)
+pd.set_option("display.precision", 3)
+"""),
+    md(r"""
+## 1 Shingles
+
+Take CENS features at one frame per second (notebook 01): every column is a
+12-dimensional, smoothed chroma vector. A **shingle** is a run of $L$
+consecutive frames, here $L = 20$, i.e. 20 seconds of music, written as one
+long vector with $12L = 240$ entries. A recording of $N$ seconds yields
+$N - L + 1$ overlapping shingles (hop 1 s): a cloud of points in
+$\mathbb{R}^{240}$, and two performances of the same passage give nearby
+points even when instruments and dynamics differ, because CENS keeps
+mostly the harmony.
+
+Below: the opening of Haydn's string quartet Op. 74 No. 1 rendered twice
+(a steady quartet and a rubato quartet, from the workbook's `audio/`
+folder) and one shingle marked in each: the same 20 seconds of *time*
+hold slightly different stretches of *music*, because the tempi differ.
+"""),
+    code(r"""
+from cmr import chroma, audio as caudio
+
+cens = {}
+for version in ("quartet", "quartet-rubato"):
+    y = caudio.load_example("haydn-op74no1", version)
+    cens[version], rate = chroma.chroma(y, caudio.DEFAULT_SR, kind="cens", feature_rate=1.0)
+    if version == "quartet":
+        y_quartet = y
+
+fig, axes = plt.subplots(2, 1, figsize=(9, 5), sharex=True)
+splot.shingle_window(cens["quartet"], start=5, length=20, ax=axes[0], title="haydn-op74no1 / quartet (CENS, 1 Hz)")
+splot.shingle_window(cens["quartet-rubato"], start=5, length=20, ax=axes[1], title="haydn-op74no1 / quartet-rubato")
+axes[0].set_xlabel("")
+plt.tight_layout(); plt.show()
+cplot.audio(y_quartet, caudio.DEFAULT_SR, start=5, duration=20)   # the marked shingle of the steady version
+"""),
+    code(r"""
+X_a = shingles.shingles(cens["quartet"], length=20)        # (n_shingles, 240), unit-length rows
+X_b = shingles.shingles(cens["quartet-rubato"], length=20)
+print("shingles per version:", X_a.shape, X_b.shape)
+splot.shingle_vector(X_a[5], title="the marked shingle as one vector of 240 numbers")
+plt.tight_layout(); plt.show()
+d = np.linalg.norm(X_a[5][None, :] - X_b, axis=1)
+print(f"distance from the marked shingle to each shingle of the rubato version: {np.round(d, 2)}")
+"""),
+    md(r"""
+**Distances and document ranking.** Shingles are scaled to unit length, so
+the Euclidean distance $\lVert x - y\rVert$ lies in $[0, 2]$ and is a
+monotone function of the cosine similarity:
+$\lVert x - y \rVert^2 = 2 - 2\,x^\top y$. A query excerpt $q$ (itself a
+shingle) scores a document $D$ by its closest shingle,
+
+$$ s(q, D) = \min_{x \in D} \lVert q - x \rVert, $$
+
+and the documents are ranked by increasing $s$. With several query shingles
+(tempo variants, below) we take the minimum over those too. A ranking is
+judged by average precision (AP: the mean of the precision values at the
+ranks of the relevant documents) and a set of queries by its mean, MAP
+(`cmr.evaluation`).
+
+**A small test collection.** To measure MAP inside this notebook we use 24
+Bach chorales, each rendered in 4 versions (random tempo 0.7-1.4x with a
+local tempo curve, random instruments, articulation, room and noise), the
+first minute of each. None of these chorales is among the pieces the
+learned embedding below was trained on. Queries: 5 excerpts of 20 s from
+every version, each ranking the 95 *other* documents; relevant = the 3
+other versions of the same chorale.
+"""),
+    code(r"""
+feats, pieces, versions = shingles.rendered_testset()
+db = shingles.build_database(feats, length=20, hop=1)
+print(f"{len(feats)} documents ({len(set(pieces))} chorales x 4 versions), "
+      f"{sum(F.shape[1] for F in feats) / 60:.0f} min of music, {len(db)} shingles of dimension {db.X.shape[1]}")
+
+
+def make_queries(feats, length=20, per_doc=5):
+    # evenly spread 20 s excerpts (see shingles.excerpt_starts); returns raw chroma excerpts and their documents
+    excerpts, qdoc = [], []
+    for d, F in enumerate(feats):
+        for s in shingles.excerpt_starts(F.shape[1], length, per_doc):
+            excerpts.append(F[:, s:s + length]); qdoc.append(d)
+    return excerpts, np.array(qdoc)
+
+
+excerpts, qdoc = make_queries(feats)
+Q = np.stack([shingles.shingles(E)[0] for E in excerpts])
+relevant = pieces[qdoc][:, None] == pieces[None, :]            # (queries, documents)
+own = qdoc[:, None] == np.arange(len(feats))[None, :]          # the query's own document is left out
+
+
+def mean_ap(D):
+    return evaluation.mean_average_precision(relevant, D, exclude=own, higher_is_better=False)
+
+
+print(len(Q), "queries")
+"""),
+    md(r"""
+**The size trade-off.** Longer shingles carry more music and are more
+distinctive, but they are also longer vectors (harder to index, see
+section 7) and a query must be at least $L$ seconds long. The table
+measures MAP with exact search for several $L$ (queries are the first $L$
+seconds of the same excerpts).
+"""),
+    code(r"""
+rows = []
+for L in (5, 10, 20, 30):
+    dbL = shingles.build_database(feats, length=L)
+    QL = np.stack([shingles.shingles(E[:, :L], length=L)[0] for E in excerpts]) if L <= 20 else None
+    if QL is None:   # 30 s queries: longer excerpts from the same start frames
+        QL, qd = [], []
+        for d, F in enumerate(feats):
+            for s in shingles.excerpt_starts(F.shape[1], 20, 5):
+                if s + L <= F.shape[1]:
+                    QL.append(shingles.shingles(F[:, s:s + L], length=L)[0]); qd.append(d)
+        QL, qd = np.stack(QL), np.array(qd)
+    else:
+        qd = qdoc
+    D = shingles.document_distances(QL, dbL.X, dbL.doc_ids, dbL.n_docs)
+    rel = pieces[qd][:, None] == pieces[None, :]
+    ex = qd[:, None] == np.arange(len(feats))[None, :]
+    rows.append({"L (s)": L, "dimension": 12 * L, "queries": len(QL),
+                 "MAP": evaluation.mean_average_precision(rel, D, exclude=ex, higher_is_better=False)})
+print(pd.DataFrame(rows).round(3).to_string(index=False))
+""", check=True),
+    md(r"""
+## 2 Exact search: the baseline
+
+The exact $k$ nearest neighbours of many queries at once come from one
+matrix product: $\lVert q - x\rVert^2 = \lVert q\rVert^2 - 2\,q^\top x +
+\lVert x\rVert^2$ for a block of queries against all database rows, then a
+partial sort (`np.argpartition`) picks the $k$ smallest per row.
+`cmr.indexing.BruteForceIndex` does exactly this; every other index is
+measured against it. The ranking of documents for one query:
+"""),
+    code(r"""
+brute = indexing.BruteForceIndex().build(db.X)
+q = 40                                           # one query excerpt
+dist, idx = brute.query(Q[q:q + 1], k=200)       # 200 nearest shingles
+D_one = shingles.document_distances_from_hits(dist, idx, db.doc_ids, db.n_docs)[0]
+D_one[qdoc[q]] = np.inf                          # leave the query's own document out
+names = [f"{p.split('/')[1][:-4]} v{i % 4}" for i, p in enumerate(pieces)]
+splot.document_ranking(D_one, relevant[q], names=names,
+                       title=f"query: 20 s of {names[qdoc[q]]}; documents ranked by their best shingle")
+plt.tight_layout(); plt.show()
+
+t = time.perf_counter()
+D_exact = shingles.document_distances(Q, db.X, db.doc_ids, db.n_docs)   # all queries x all documents, exact
+print(f"exact search, {len(Q)} queries: {time.perf_counter() - t:.2f} s")
+print(f"MAP, exact search at K = 240: {mean_ap(D_exact):.3f}")
+"""),
+    md(r"""
+## 3 Tempo-invariant queries
+
+A shingle is a fixed number of *seconds*. If the query is played 30 %
+faster than a database version, its 20 s contain 26 s of that version's
+music and the frames no longer line up. The remedy (as in audio matching,
+notebook 03): resample the query to several lengths $\mathrm{round}(N r)$
+for tempo factors $r$ around 1, shingle every variant, and keep the best
+distance over all variants. The variants that come out shorter than $L$
+are dropped, so we use 30 s query excerpts here.
+"""),
+    code(r"""
+factors = (0.67, 0.8, 1.0, 1.25, 1.5)
+tempos = np.array([v["tempo_factor"] for v in versions])
+Qs, groups, rows = [], [], []
+for d, F in enumerate(feats):
+    for s in shingles.excerpt_starts(F.shape[1], 30, 3):
+        Xq, var = shingles.query_shingles(F[:, s:s + 30], length=20, tempo_factors=factors)
+        Qs.append(Xq); groups.append(np.full(len(Xq), len(rows))); rows.append((d, Xq, var))
+Qs, groups = np.concatenate(Qs), np.concatenate(groups)
+q30 = np.array([r[0] for r in rows])
+rel30 = pieces[q30][:, None] == pieces[None, :]
+ex30 = q30[:, None] == np.arange(len(feats))[None, :]
+plain = np.concatenate([r[2] == factors.index(1.0) for r in rows])   # only the unscaled variant
+D_plain = shingles.document_distances(Qs[plain], db.X, db.doc_ids, db.n_docs, query_groups=groups[plain])
+D_tempo = shingles.document_distances(Qs, db.X, db.doc_ids, db.n_docs, query_groups=groups)
+m_plain = evaluation.mean_average_precision(rel30, D_plain, exclude=ex30, higher_is_better=False)
+m_tempo = evaluation.mean_average_precision(rel30, D_tempo, exclude=ex30, higher_is_better=False)
+print(f"30 s queries: MAP {m_plain:.3f} with the query as it is, {m_tempo:.3f} with tempo variants {factors}")
+""", check=True),
+    code(r"""
+# one query from the slowest version: distance to the fastest version of the same chorale per tempo factor
+piece_docs = {p: np.flatnonzero(pieces == p) for p in set(pieces)}
+p = max(piece_docs, key=lambda p: tempos[piece_docs[p]].max() / tempos[piece_docs[p]].min())
+slow, fast = (piece_docs[p][np.argmin(tempos[piece_docs[p]])], piece_docs[p][np.argmax(tempos[piece_docs[p]])])
+F = feats[slow]
+Xq, var = shingles.query_shingles(F[:, 10:40], length=20, tempo_factors=np.geomspace(0.5, 2.0, 25))
+Dv = shingles.document_distances(Xq, db.X[db.doc_ids == fast], np.zeros((db.doc_ids == fast).sum(), int), 1,
+                                  query_groups=var)[:, 0]
+fig, ax = plt.subplots(figsize=(6, 2.6))
+ax.plot(np.geomspace(0.5, 2.0, 25), Dv, "o-")
+ax.axvline(tempos[fast] / tempos[slow], color="tab:red", ls="--", label="true tempo ratio")
+ax.set_xscale("log"); ax.set_xlabel("tempo factor r applied to the query"); ax.set_ylabel("best distance")
+ax.set_title(f"{p}: slow version (x{tempos[slow]:.2f}) against fast version (x{tempos[fast]:.2f})")
+ax.legend(); plt.tight_layout(); plt.show()
+"""),
+    md(r"""
+## 4 PCA: fewer dimensions
+
+240 numbers per shingle are redundant: neighbouring CENS frames are
+smoothed versions of each other and chroma bands move together.
+Principal component analysis finds the orthonormal directions
+$w_1, w_2, \dots$ along which the (centred) shingles vary most; keeping the
+first $K$ gives the projection
+
+$$ z = W_K^\top (x - \mu) \in \mathbb{R}^K . $$
+
+With $K = 240$ it is a rotation and distances are unchanged (a test checks
+this); with small $K$ distances shrink but, if the discarded directions
+carry little variance, neighbours stay neighbours. PCA is fitted without
+labels; here on the test collection's own shingles (unsupervised, as in the
+real-data script).
+"""),
+    code(r"""
+pca = indexing.PCA(240).fit(db.X)
+fig, ax = plt.subplots(figsize=(6, 3))
+splot.explained_variance(pca.explained_variance_ratio_, ax=ax)
+plt.tight_layout(); plt.show()
+fig = splot.components_as_chroma(pca.components_, n=4)
+plt.show()
+"""),
+    md(r"""
+The first component is almost constant along time: it measures *which
+chroma bands are active at all* during the 20 s (the key). Later
+components add changes over time (first half against second half, then
+faster alternations): PCA behaves like a low-frequency transform along the
+time axis of the shingle.
+
+## 5 A learned embedding and the triplet loss
+
+PCA keeps the directions of largest variance, not the directions that
+separate *pieces*. Variance between versions of the same passage (tempo,
+instruments, room) is noise for retrieval. A learned embedding
+$f: \mathbb{R}^{240} \to \mathbb{R}^K$ can be trained to ignore it, given
+examples of what should be close. The renderer gives such examples for
+free: the same score position in two rendered versions.
+
+**Network** (`cmr.embedding.Embedding`, numpy only): a small network
+*corrects the shingle* and PCA then reduces it,
+
+$$ h = \mathrm{ReLU}\bigl((x-\mu) W_1 + b_1\bigr), \quad
+   c = \frac{x + h W_2 + b_2}{\lVert x + h W_2 + b_2 \rVert}, \quad
+   f(x) = (c - m)\, P_K , $$
+
+with 128 hidden units. $W_2$ starts at zero, so the untrained network *is*
+PCA. During training $P_K$ is the PCA of the training shingles and stays
+fixed. Because the correction lives in shingle space, not in PCA
+coordinates, the trained network can be combined with the PCA of the
+collection being searched (`net.with_projection(...)`), the same
+unsupervised PCA the baseline uses: the comparison below then isolates
+what the learned correction adds.
+
+**Triplet loss.** For an anchor $a$, a positive $p$ (same position, other
+version) and a negative $n$ (a shingle of another piece), with margin
+$m = 0.1$,
+
+$$ \ell(a,p,n) = \max\bigl(0,\ \lVert f(a)-f(p)\rVert^2 - \lVert f(a)-f(n)\rVert^2 + m\bigr). $$
+
+The gradient is written out by hand (chain rule through the normalisation,
+the linear layers and the ReLU) and checked against finite differences:
+"""),
+    code(r"""
+rng = np.random.default_rng(0)
+net = embedding.Embedding(12, 4, n_hidden=8, seed=0, dtype=np.float64)
+net.params["W2"] = 0.3 * rng.standard_normal(net.params["W2"].shape)
+A, P, N = rng.standard_normal((3, 5, 12))
+loss, grads = net.triplet_loss(A, A + 0.5 * P, N, margin=0.5)
+entries = [(i, j) for i in range(3) for j in range(2)]
+numeric = embedding.numerical_gradient(net, A, A + 0.5 * P, N, "W1", entries, margin=0.5)
+analytic = np.array([grads["W1"][e] for e in entries])
+print(f"loss {loss:.4f}; largest relative gradient error "
+      f"{np.max(np.abs(analytic - numeric) / np.abs(numeric).max()):.0e}")
+"""),
+    md(r"""
+**Training** (`scripts/train_embedding.py`, minutes; its result is
+committed in `lib/cmr/data/embedding_K<K>.npz` and loaded here): shingles
+of music21 corpus pieces (chorales, madrigals, quartet and sonata
+movements, songs; *not* the chorales of the test collection and none of
+the real recordings' works), each rendered in 4 random versions by
+`cmr.synth`; batches of 256 triplets, each transposed by a random number of
+semitones (so that every key is seen equally often); the negative for each
+anchor is the closest of 8 random shingles of other pieces (*hard-negative
+mining*); Adam with a cosine-decaying learning rate. The validation curve uses
+pieces held out from training.
+"""),
+    code(r"""
+net10 = embedding.load(10)
+print({k: net10.meta[k] for k in ("training_pieces", "training_shingles", "positive_pairs", "steps", "margin")})
+splot.training_curve(net10.history, title="K = 10: triplet loss and validation accuracy")
+plt.tight_layout(); plt.show()
+"""),
+    md(r"""
+## 6 MAP versus dimension
+
+The table the tutorial by Zalkow and Müller reports for real recordings,
+here for our rendered test collection: exact search after reducing the
+shingles to $K$ dimensions with PCA (fitted on the collection) or with the
+learned correction (trained on other pieces) followed by the same PCA.
+"""),
+    code(r"""
+KS = (240, 30, 20, 15, 10, 7, 5, 3)
+table = {"PCA": {}, "learned": {}}
+reduced = {}
+for K in KS:
+    p = pca.truncate(K)
+    net = embedding.load(K).with_projection(p.mean_, p.components_)   # learned correction + the same PCA
+    reduced[("PCA", K)] = (p.transform(db.X), p.transform(Q))
+    reduced[("learned", K)] = (net.embed(db.X), net.embed(Q))
+    for name in table:
+        Xr, Qr = reduced[(name, K)]
+        table[name][K] = mean_ap(shingles.document_distances(Qr, Xr, db.doc_ids, db.n_docs))
+print(pd.DataFrame(table).T.round(3).to_string())
+""", check=True),
+    code(r"""
+splot.map_vs_k(table, title="rendered test collection (96 documents)")
+plt.tight_layout(); plt.show()
+"""),
+    md(r"""
+**On real recordings.** `benchmarks/eval_shingles_real.py` computes the
+same table on the 330 real recordings of 12 works used by the tutorial
+(CENS at 1 Hz; 3,300 queries of 20 s, 10 per recording, each ranking the
+329 other recordings). Those features are not part of the workbook, so the
+table is quoted here from the script's output (see
+`benchmarks/RESULTS.md`):
+
+REAL_TABLE_PLACEHOLDER
+"""),
+    md(r"""
+## 7 Indexes: time versus accuracy
+
+Exact search touches every shingle. Index structures avoid that:
+
+* **k-d tree** (scikit-learn): splits space by one coordinate at a time;
+  prunes well in low dimension only, so it runs after PCA; its hits are
+  re-ranked with exact distances.
+* **Locality-sensitive hashing** with random hyperplanes: each bit of a
+  hash is the side of a random hyperplane a vector falls on; vectors at
+  angle $\theta$ agree on a bit with probability $1 - \theta/\pi$. Several
+  tables, each probed in its own bucket and the buckets one bit away;
+  candidates re-ranked exactly.
+* **HNSW** graph (faiss): a navigable small-world graph; a query walks
+  greedily towards its neighbours, keeping `ef_search` candidates.
+
+Here the test shingles are made into a bigger database (all 12 chroma
+shifts = transpositions, about 50,000 shingles) and each index answers
+the 470 queries; recall@10 is measured against exact search.
+"""),
+    code(r"""
+def chroma_shift(X, k):
+    n, d = X.shape
+    return np.roll(X.reshape(n, d // 12, 12), k, axis=2).reshape(n, d)
+
+big = np.concatenate([chroma_shift(db.X, k) for k in range(12)])
+print("database:", big.shape)
+brute_big = indexing.BruteForceIndex().build(big)
+t = time.perf_counter(); _, truth = brute_big.query(Q, 10); t_brute = time.perf_counter() - t
+rows = [{"index": "brute force (exact)", "build (s)": 0.0, "queries/s": len(Q) / t_brute, "recall@10": 1.0}]
+for name, index in [("k-d tree, PCA to 10 dims", indexing.KDTreeIndex(n_components=10, rerank=20)),
+                    ("LSH, 12 bits x 8 tables", indexing.LSHIndex(n_bits=12, n_tables=8)),
+                    ("HNSW, M=16, ef_search=32", indexing.HNSWIndex(M=16, ef_construction=40, ef_search=32))]:
+    t = time.perf_counter(); index.build(big); t_build = time.perf_counter() - t
+    t = time.perf_counter(); _, found = index.query(Q, 10); t_q = time.perf_counter() - t
+    rows.append({"index": name, "build (s)": t_build, "queries/s": len(Q) / t_q,
+                 "recall@10": indexing.recall_at_k(found, truth)})
+speed = pd.DataFrame(rows)
+speed["speed-up"] = speed["queries/s"] / speed["queries/s"][0]
+print(speed.round(3).to_string(index=False))
+"""),
+    md(r"""
+(Times vary from run to run and machine to machine; the ratios are what
+matters.) At this size Python overhead hides much of the gain; the gap
+grows with the database. The benchmark `benchmarks/bench_indexing.py`
+measures the full-size case, 583,000 shingles (162 hours of music) and
+3,300 queries:
+
+BENCH_TABLE_PLACEHOLDER
+
+**Try it.** Pick a dimension, a reduction and an index: the widget
+searches the test collection (the 50 nearest shingles per query, documents
+scored by their best hit) and shows MAP and the query time next to exact
+search on the same reduced vectors.
+"""),
+    code(r"""
+_cache = {}
+
+def evaluate(K, kind, reduction):
+    Xr, Qr = reduced[(reduction, K)]
+    key = (K, kind, reduction)
+    if key not in _cache:
+        params = {"kdtree": {"n_components": min(K, 10), "rerank": 10}, "lsh": {"n_bits": 8, "n_tables": 8},
+                  "hnsw": {"M": 16, "ef_construction": 40, "ef_search": 64}, "brute": {}}[kind]
+        _cache[key] = indexing.make_index(kind, **params).build(Xr)
+        _cache[("brute", K, reduction)] = indexing.BruteForceIndex().build(Xr)
+    t = time.perf_counter(); dist, idx = _cache[key].query(Qr, 50); secs = time.perf_counter() - t
+    t = time.perf_counter(); _, exact = _cache[("brute", K, reduction)].query(Qr, 50); brute_secs = time.perf_counter() - t
+    D = shingles.document_distances_from_hits(dist, idx, db.doc_ids, db.n_docs)
+    return {"map": mean_ap(D), "seconds": secs, "brute_seconds": brute_secs,
+            "recall": indexing.recall_at_k(idx[:, :10], exact[:, :10])}
+
+from cmr.widgets.shingles import index_explorer
+index_explorer(evaluate);
+"""),
+    md(r"""
+## 8 Exercises
+
+**Exercise 1 (hop size).** The database above uses a hop of one frame.
+Build it with hops of 2, 5 and 10 frames and measure MAP with exact search
+(queries unchanged). How much smaller does the database get, and what does
+it cost?
+"""),
+    code("# your code here\n"),
+    code(r"""
+# Solution
+for hop in (1, 2, 5, 10):
+    dbh = shingles.build_database(feats, length=20, hop=hop)
+    Dh = shingles.document_distances(Q, dbh.X, dbh.doc_ids, dbh.n_docs)
+    print(f"hop {hop:2d}: {len(dbh):5d} shingles, MAP {mean_ap(Dh):.3f}")
+""", hidden=True),
+    md(r"""
+**Exercise 2 (LSH trade-off).** For `LSHIndex` on the 12-fold database
+`big`, vary `n_bits` (8, 12, 16) with 8 tables. Report the mean number of
+candidates per query (`index.candidates(Q)`) and recall@10. Why do more
+bits give fewer candidates and lower recall?
+"""),
+    code("# your code here\n"),
+    code(r"""
+# Solution
+for bits in (8, 12, 16):
+    lsh = indexing.LSHIndex(n_bits=bits, n_tables=8).build(big)
+    cands = lsh.candidates(Q[:100])
+    _, found = lsh.query(Q[:100], 10)
+    print(f"{bits} bits: {np.mean([c.size for c in cands]):7.0f} candidates per query, "
+          f"recall@10 {indexing.recall_at_k(found, truth[:100]):.3f}")
+# More bits = more hyperplanes that must all agree = smaller buckets: fewer candidates to re-rank
+# (faster), but a true neighbour on the other side of any one hyperplane is missed.
+""", hidden=True),
+    md(r"""
+**Exercise 3 (a random projection).** The learned network normally ends in
+PCA. Build one with a *random* orthonormal projection instead
+(`projection=None`), $K = 5$, and train its correction on the test
+collection itself for 300 steps, with
+pairs made from the same time position in two versions (approximate,
+since the versions have different tempi). Compare the validation accuracy
+at step 0 and at the end. (This trains on the test data: fine for an
+exercise, never for an evaluation.)
+"""),
+    code("# your code here\n"),
+    code(r"""
+# Solution: pair each shingle with the shingle at the same relative position in the next version of its chorale
+pairs = []
+for p_name, docs in piece_docs.items():
+    for a, b in zip(docs, np.roll(docs, 1)):
+        ra, rb = np.flatnonzero(db.doc_ids == a), np.flatnonzero(db.doc_ids == b)
+        if len(ra) == 0 or len(rb) == 0:     # a version shorter than one shingle
+            continue
+        pos = np.round(np.linspace(0, len(rb) - 1, len(ra))).astype(int)
+        pairs.append(np.stack([ra, rb[pos]], axis=1))
+pairs = np.concatenate(pairs)
+piece_no = np.unique(pieces, return_inverse=True)[1][db.doc_ids]
+toy = embedding.Embedding(240, 5, n_hidden=64, seed=1)   # projection=None: random orthonormal
+hist = embedding.train(toy, db.X, pairs, piece_no, steps=300, batch=128, eval_every=100, progress=False)
+print("validation accuracy:", np.round(hist["val_accuracy"], 3))
+""", hidden=True),
+    md(r"""
+## 9 Further reading
+
+* M. Casey, C. Rhodes, M. Slaney: *Analysis of minimum distances in
+  high-dimensional musical spaces.* IEEE Transactions on Audio, Speech, and
+  Language Processing 16(5), 2008. Audio shingles and locality-sensitive
+  hashing for finding remixes and versions.
+* P. Grosche, M. Müller: *Toward characteristic audio shingles for
+  efficient cross-version music retrieval.* IEEE ICASSP, 2012. Which
+  shingle length, feature rate and smoothing make versions retrievable with
+  a k-d tree.
+* F. Zalkow, M. Müller: *Learning low-dimensional embeddings of audio
+  shingles for cross-version retrieval of classical music.* Applied
+  Sciences 10(1), 2020; and F. Zalkow, M. Müller: *Using weakly aligned
+  score-audio pairs to train deep chroma models for cross-modal music
+  retrieval*, ISMIR 2020 / Transactions of ISMIR. The "MAP versus
+  dimension" comparison of PCA and a triplet-trained network.
+* Yu. A. Malkov, D. A. Yashunin: *Efficient and robust approximate nearest
+  neighbor search using hierarchical navigable small world graphs.* IEEE
+  Transactions on Pattern Analysis and Machine Intelligence, 2018 (arXiv
+  2016). The HNSW graph used here through faiss.
+* F. Schroff, D. Kalenichenko, J. Philbin: *FaceNet: a unified embedding
+  for face recognition and clustering.* IEEE CVPR, 2015. The triplet loss
+  with hard-negative mining.
+* D. P. Kingma, J. Ba: *Adam: a method for stochastic optimization.* ICLR, 2015.
+
+To regenerate the precomputed files: `python scripts/build_shingle_training_data.py`
+(training shingles), `python scripts/train_embedding.py` (weights),
+`python scripts/build_shingle_training_data.py --testset` (the test collection).
+"""),
+    md(nav(PREV, NEXT)),
+]
+
+
+def fill_placeholders(cells):
+    """Insert the recorded real-data and benchmark tables."""
+    for c in cells:
+        c.source = c.source.replace("REAL_TABLE_PLACEHOLDER", REAL_TABLE).replace("BENCH_TABLE_PLACEHOLDER", BENCH_TABLE)
+    return cells
+
+
+if __name__ == "__main__":
+    path = write(NOTEBOOKS / NAME, fill_placeholders(cells))
+    print(f"{path}: executed in {execute(path):.1f} s")
