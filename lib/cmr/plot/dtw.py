@@ -55,9 +55,9 @@ def numbered_matrix(M, ax=None, path=None, title: str | None = None, x_labels=No
 
 
 def cost_with_paths(C, feature_rate: float | None = None, paths=None, ax=None, title: str | None = None,
-                    label_a: str = "A", label_b: str = "B", band=None, marker=None, cmap: str = "gray_r",
+                    label_a: str = "A", label_b: str = "B", band=None, marker=None, cmap: str = "gray",
                     colorbar: bool = True, legend: bool = True, max_pixels: int = 800):
-    """A cost (or accumulated cost) matrix with one or more paths on top.
+    """A cost (or accumulated cost) matrix with one or more paths on top (low cost = dark).
 
     Parameters
     ----------
@@ -150,13 +150,20 @@ def error_over_time(times, errors, ax=None, title: str | None = None, label: str
     t = np.asarray(times, dtype=float)
     e = 1000 * np.asarray(errors, dtype=float)
     ax.plot(t, e, ".-", linewidth=0.8, markersize=3, label=label)
-    for th in thresholds:
-        ax.axhline(1000 * th, color="grey", linewidth=0.6, linestyle=":")
-        ax.text(t.max() if t.size else 0, 1000 * th, f" {int(1000 * th)} ms", va="center", fontsize=7,
-                color="grey")
+    if not getattr(ax, "_cmr_error_axes", False):  # threshold lines once per axes
+        for th in thresholds:
+            ax.axhline(1000 * th, color="grey", linewidth=0.6, linestyle=":")
+            ax.text(1.002, 1000 * th, f"{int(1000 * th)} ms", va="center", fontsize=7, color="grey",
+                    transform=ax.get_yaxis_transform())
+        ax._cmr_error_axes = True
+        top = 300.0
+    else:
+        top = ax.get_ylim()[1]
+    if e.size:
+        top = max(top, min(float(np.percentile(e, 99)) * 1.1, 1000.0))
+    ax.set_ylim(0, top)
     ax.set_xlabel("time in version A (s)")
     ax.set_ylabel("|error| (ms)")
-    ax.set_ylim(0, max(300, float(np.percentile(e, 99)) * 1.1 if e.size else 300))
     if title:
         ax.set_title(title)
     if label:
