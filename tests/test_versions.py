@@ -276,3 +276,21 @@ def test_alignment_widget_updates():
     key = controls.children[2]
     key.value = 0  # no transposition: the score must change
     assert info.value != first
+
+
+def test_cover_collection_ground_truth():
+    """The committed rendered collection: OTI recovers every rendered transposition."""
+    import json
+
+    cc = V.load_cover_collection()
+    assert len(cc.meta) == 80 and cc.meta["piece"].nunique() == 20
+    assert (cc.meta.groupby("piece")["version"].nunique() == 4).all()
+    assert all(c.shape[0] == 12 and np.all(np.isfinite(c)) for c in cc.cens)
+    for p in range(20):
+        o = cc.index(p, "original")
+        for v in ("key_tempo_timbre", "melody_bass", "structure"):
+            d = cc.index(p, v)
+            t = json.loads(cc.meta.loc[d, "params"])["transpose"]
+            assert V.oti(cc.cens[o], cc.cens[d]) == (-t) % 12, (p, v)
+    with pytest.raises(ValueError, match="no version"):
+        cc.index(0, "remix")
