@@ -188,6 +188,9 @@ def _row(r, ref=None):
 
 
 def main():
+    load = os.getloadavg()
+    print(f"machine load average (1/5/15 min): {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores "
+          "(wall times grow with load, CPU times much less)\n")
     header = f"{'impl':<8} {'wall':>10} {'ns/cell':>9} {'ns/cell':>9} {'peak mem':>13} {'B/cell':>8}"
     sub = f"{'':<8} {'':>10} {'(wall)':>9} {'(CPU)':>9}"
     print(f"1. full DTW with path, N = M = {FULL_N:,}, d = 12, cosine")
