@@ -76,15 +76,20 @@ plt.rcParams["figure.dpi"] = 80
 
 A cover keeps what makes the piece *this piece*: the **melody** and the
 **harmony** (the chord progression), usually also the order of the main
-sections. Nearly everything else is free:
+sections. Two classic examples: Avril Lavigne's cover of Bob Dylan's
+*Knockin' on Heaven's Door* (1973) has another singer and another band sound
+over the same melody and chords; on *Plays Metallica by Four Cellos* (1996)
+the Finnish cello quartet Apocalyptica plays Metallica songs without voice,
+drums or electric guitars. Nearly everything except melody and harmony is
+free:
 
-| what changes | typical reason | real-world example | our rendered example |
+| what changes | typical reason | in real covers | our rendered example |
 |---|---|---|---|
-| **key** | the new singer's range | a song covered by a singer with a higher or lower voice is usually moved to another key | `key_tempo_timbre`: 3-5 semitones up or down |
-| **tempo** and its fluctuations | style, taste, live energy | Bob Dylan's *Knockin' on Heaven's Door* (1973) and Avril Lavigne's cover of it: a different voice, band sound and pace over the same melody and chords | `key_tempo_timbre` 15-35 % faster; `melody_bass` slower with rubato |
-| **timbre / instrumentation** | new band, new genre | Metallica songs played by the Finnish cello quartet Apocalyptica (*Plays Metallica by Four Cellos*, 1996): no voice, drums or electric guitars | piano → strings, choir or organ; harpsichord, guitar, vibraphone |
-| **texture** | a smaller band, an unplugged or solo arrangement | a full band song performed by voice and guitar only | `melody_bass`: only the melody (flute) and the bass line |
-| **structure** | an intro added, a chorus repeated, a verse dropped | live versions often repeat the last chorus or skip a verse | `structure`: first half played twice, or a middle section left out |
+| **key** | the new singer's range | a song sung by a higher or lower voice is often moved to another key | `key_tempo_timbre`: 3-5 semitones up or down |
+| **tempo** and its fluctuations | style, taste, live energy | ballad versions of up-tempo songs, faster live versions | `key_tempo_timbre` 15-35 % faster; `melody_bass` slower with rubato |
+| **timbre / instrumentation** | new band, new genre | Apocalyptica's cellos instead of Metallica's guitars and voice | piano → strings, choir or organ; harpsichord, guitar, vibraphone |
+| **texture** | a smaller band, an unplugged or solo arrangement | a band song performed by voice and guitar only | `melody_bass`: only the melody (flute) and the bass line |
+| **structure** | an intro added, a chorus repeated, a verse dropped | live versions that repeat the last chorus or skip a verse | `structure`: first half played twice, or a middle section left out |
 
 Chroma features (CENS, notebook 01) already discard most of the timbre and
 dynamics. The key becomes a **cyclic shift** of the chroma axis; tempo becomes
@@ -200,7 +205,9 @@ With the shift, a clear stripe runs from corner to corner; its slope (about
 table above) is the cover's higher tempo. Note
 that the OTI relies on the two global profiles being alike: when a version
 leaves out or repeats material in another key area, the profiles drift apart
-and the OTI can be wrong (exercise 1 measures how often that matters).
+and the OTI can be wrong. In our collection it finds every rendered
+transposition (a unit test checks this); exercise 1 compares it with trying
+all twelve shifts.
 
 <a id="3"></a>
 ## 3. Local alignment
@@ -368,15 +375,18 @@ plt.show()
 Read the two rows against the table:
 
 * In **A** the document has extra material at its *beginning*. Classical DTW
-  must start in the corner, so it drags the query's opening through the
-  first pass and misplaces it; subsequence DTW and local alignment both
-  start at the second pass and are right everywhere.
-* In **B** the query lacks a middle section, but begins and ends like the
+  must start in the corner: it follows the first pass, then has to cross
+  over to the second pass with a horizontal run, and the measures around the
+  crossing are misplaced. Subsequence DTW and local alignment simply start
+  at the second pass and are right everywhere.
+* In **B** the query lacks a middle section but begins and ends like the
   document. Classical DTW handles this well: a horizontal run of the path
-  skips the missing part. Subsequence DTW has no such freedom at both ends
-  and squeezes its path. Local alignment with the lenient default gaps also
-  bridges the cut, inaccurately; with a gap onset of 5 it stops at the cut
-  and aligns only the longer passage, but that one precisely.
+  skips the missing part. Subsequence DTW may start anywhere in the document
+  but must use all of the query: it chooses the second passage and squeezes
+  the query's first passage into a steep run in front of it. Local alignment
+  with the lenient default gaps extends backwards across the cut into the
+  query's first passage, where it is wrong; with a gap onset of 5 it stops
+  at the cut and aligns only the second passage, but that one precisely.
 
 So no method maps every version well. For **identification** we do not need
 the map, only a score that is high whenever long passages correspond,
@@ -388,7 +398,7 @@ cost of the forced, wrong parts of their paths.
 ## 5. Explore: gap penalties, binarization, key
 
 The widget aligns the rag's original with its `melody_bass` version, the
-hardest variation in the collection (the full texture against melody and bass
+version that differs most from it (the full texture against melody and bass
 only, transposed by +2 and slower with rubato). Things to try:
 
 * raise the **gap onset** to 5: every hole in the stripe now costs more and
@@ -471,13 +481,14 @@ per_version.groupby("version", sort=False).mean().round(3)
     md("""
 With the default settings every variation is retrieved well: the first
 relevant document is always at rank 1. Without key handling (MAP above) the
-collection is nearly unsearchable, because three of the four versions of most
-pieces are transposed. The reduced texture (`melody_bass`) is the hardest
-query: with the inner voices gone, its chroma vectors hold two pitch classes
-where the full versions hold three or four. The parameters matter as much as
-the features: the strict setting ($\\kappa = 0.1$, $\\gamma_o = 5$, close to
-Serrà et al.'s) breaks the alignments of these short sequences (about 80
-frames at 2 Hz) into fragments. We chose the library's defaults with a small
+collection is nearly unsearchable, because at least two of the three other
+versions of every piece are transposed. The reduced texture (`melody_bass`)
+is, by a small margin, the hardest query: with the inner voices gone, its
+chroma vectors hold two pitch classes where the full versions hold three or
+four. The parameters matter as much as the features: the strict setting
+($\\kappa = 0.1$, $\\gamma_o = 5$, close to Serrà et al.'s, who worked with
+longer pop songs) reaches a much lower MAP on these short sequences (about
+80 frames at 2 Hz), where every gap penalty weighs heavily. We chose the library's defaults with a small
 sweep on this collection and on the real one below, so both MAP values are
 somewhat optimistic: there is no separate development set.
 
