@@ -138,9 +138,13 @@ table = pd.DataFrame([{"version": k, "transpose": r.version.transpose,
 table
 """),
     code("""
-for name, r in renders.items():
+# players at 11025 Hz keep the notebook file small
+from scipy.signal import resample_poly
+SR_PLAY = 11025
+clips = {name: resample_poly(r.audio, SR_PLAY, r.sr).astype(np.float32) for name, r in renders.items()}
+for name, y in clips.items():
     print(name)
-    display(plot.audio(r.audio, r.sr, duration=20))
+    display(plot.audio(y, SR_PLAY, duration=15))
 """),
     code("""
 fig, axes = plt.subplots(4, 1, figsize=(9, 7.5), constrained_layout=True)
@@ -417,9 +421,8 @@ The players below the figure play the two aligned sections.
     code("""
 Xw = cc.cens[cc.index(RAG, "original")]
 Yw = cc.cens[cc.index(RAG, "melody_bass")]
-vwidgets.alignment_explorer(Xw, Yw, cc.cens_rate, y_query=renders["original"].audio,
-                            y_document=renders["melody_bass"].audio, sr=renders["original"].sr,
-                            query_label="original", document_label="melody + bass")
+vwidgets.alignment_explorer(Xw, Yw, cc.cens_rate, y_query=clips["original"], y_document=clips["melody_bass"],
+                            sr=SR_PLAY, query_label="original", document_label="melody + bass")
 """),
     md("""
 <a id="6"></a>

@@ -80,8 +80,8 @@ def alignment_explorer(X, Y, feature_rate: float, y_query=None, y_document=None,
         if sr is not None and len(res.path):
             for y, label, (a, b) in ((y_query, query_label, (qa, qb)), (y_document, document_label, (da, db))):
                 if y is not None:
-                    html = plot.audio(y, sr, start=a, duration=min(15.0, b - a))._repr_html_()
-                    players.append(f"<div>{label}, aligned section ({a:.1f}-{min(b, a + 15.0):.1f} s):</div>{html}")
+                    html = plot.audio(y, sr, start=a, duration=min(12.0, b - a))._repr_html_()
+                    players.append(f"<div>{label}, aligned section ({a:.1f}-{min(b, a + 12.0):.1f} s):</div>{html}")
         audio_out.value = "".join(players)
 
     for w in (w_go, w_ge, w_bin, w_kappa, w_thr, w_key, w_smooth):
