@@ -432,6 +432,13 @@ print(pd.DataFrame({"measure": mt["measure"], "score beat": mt["start_beat"],
                     "estimated audio time [s]": np.round(al_score.a_to_b(mt["start_beat"].to_numpy() * 60 / BPM), 2),
                     "true audio time [s]": np.round(mt["start"].to_numpy(), 2)}).to_string(index=False))
 """, check=True),
+    code(r"""
+fig, ax = plt.subplots(figsize=(10, 2.6))
+dplot.error_over_time(beats * 60 / BPM, err_score.errors, ax=ax, label="score -> piano-rubato")
+ax.set_xlabel(f"score time at {BPM:.0f} quarter notes per minute (s)")
+ax.set_title("score-audio synchronization: error at every note onset")
+plt.tight_layout(); plt.show(); plt.close(fig)
+"""),
     md(r"""
 **Real recordings.** The same pipeline on two real recordings of
 Schubert's *Gefrorne Tränen* (Winterreise No. 3; Hüsch 1933, Scarlata 2006,
