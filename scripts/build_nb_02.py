@@ -60,6 +60,12 @@ SR = audio.DEFAULT_SR  # 22050 Hz
 pd.set_option("display.precision", 3)
 
 
+def listen(y, start=0.0, seconds=10.0):
+    # a short player; resampled to 11025 Hz to keep the stored notebook small
+    from scipy.signal import resample_poly
+    return player(resample_poly(y, 1, 2).astype(np.float32), SR // 2, start, seconds)
+
+
 def example(piece, version):
     # audio and exact ground truth of one rendered example version
     return audio.load_example(piece, version), synth.load_example_truth(piece, version)
@@ -85,7 +91,7 @@ sonata K. 545: a plain piano rendering, and one played with a tempo curve
 y_pn, t_pn = example("mozart-k545", "piano")
 y_rb, t_rb = example("mozart-k545", "piano-rubato")
 print(f"piano: {len(y_pn) / SR:.1f} s, piano-rubato: {len(y_rb) / SR:.1f} s")
-display(player(y_pn, SR, 0, 12), player(y_rb, SR, 0, 12))
+display(listen(y_pn, 0, 12), listen(y_rb, 0, 12))
 """),
     md(r"""
 Their chroma features (notebook 01) at 10 frames per second show the same
@@ -213,7 +219,7 @@ t_a = 9.0
 t_b = sync.warp_time(res.path / RATE, t_a)
 print(f"piano at {t_a:.1f} s corresponds to piano-rubato at {t_b:.1f} s "
       f"(ground truth {float(synth.map_time(np.array([t_a]), t_pn, t_rb)[0]):.1f} s)")
-display(player(y_pn, SR, t_a, 5), player(y_rb, SR, t_b, 5))
+display(listen(y_pn, t_a, 5), listen(y_rb, t_b, 5))
 """),
     # ------------------------------------------------------------------ 4
     md(r"""
