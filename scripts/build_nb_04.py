@@ -147,7 +147,7 @@ for name, y in clips.items():
     display(plot.audio(y, SR_PLAY, duration=15))
 """),
     code("""
-fig, axes = plt.subplots(4, 1, figsize=(9, 7.5), constrained_layout=True)
+fig, axes = plt.subplots(4, 1, figsize=(9, 10.5), constrained_layout=True)
 for ax, (name, r) in zip(axes, renders.items()):
     k = cc.index(RAG, name)
     plot.chromagram(cc.cens[k], cc.cens_rate, ax=ax, title=f"{name}: CENS ({cc.cens_rate:g} Hz)")
