@@ -438,39 +438,168 @@ def _check_band(band, N: int, M: int) -> tuple[np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------------------
 
 @njit(cache=True)
-def _cost_row(mode, Xt, Yd, C, n, a, b, acc, cost):  # pragma: no cover - numba
-    """Local cost of row ``n``, columns ``a <= m < b``, into ``cost[0 : b - a]`` (float64).
+def _cost_block(mode, Xt, Yd, n0, n1, A, B, cb):  # pragma: no cover - numba
+    """Local cost of rows ``n0 <= n < n1`` and columns ``A <= m < B`` into ``cb[n - n0, m - A]``.
 
-    All loops run over 0-based slices: numba then knows the indices are not
-    negative and the compiler vectorises the loops.
+    ``mode`` 1: cosine of unit-norm features, 2: Euclidean. The columns are
+    processed in tiles, so a tile of ``Yd`` stays in cache while all rows of
+    the block use it; all loops run over 0-based slices (numba then knows
+    the indices are not negative and the compiler vectorises them).
     """
-    L = b - a
-    if mode == 0:
-        cr = C[n][a:b]
-        for j in range(L):
-            cost[j] = cr[j]
-        return
     d = Xt.shape[1]
-    for j in range(L):
-        acc[j] = 0.0
-    if mode == 1:
-        for i in range(d):
-            xi = Xt[n, i]
-            yi = Yd[i][a:b]
+    W = B - A
+    TILE = 2048
+    for t0 in range(0, W, TILE):
+        t1 = min(W, t0 + TILE)
+        L = t1 - t0
+        for r in range(n1 - n0):
+            row = cb[r, t0:t1]
             for j in range(L):
-                acc[j] += xi * yi[j]
-        for j in range(L):
-            c = np.float32(1.0) - acc[j]
-            cost[j] = c if c > np.float32(0.0) else np.float32(0.0)
+                row[j] = 0.0
+            for i in range(d):
+                xi = Xt[n0 + r, i]
+                yi = Yd[i, A + t0: A + t1]
+                if mode == 1:
+                    for j in range(L):
+                        row[j] += xi * yi[j]
+                else:
+                    for j in range(L):
+                        t = xi - yi[j]
+                        row[j] += t * t
+            if mode == 1:
+                for j in range(L):
+                    c = np.float32(1.0) - row[j]
+                    row[j] = c if c > np.float32(0.0) else np.float32(0.0)
+            else:
+                for j in range(L):
+                    row[j] = np.sqrt(row[j])
+
+
+@njit(cache=True)
+def _dp_row(n, a, b, cost, full, ring, R, pad, steps, weights, vk, vw, vslot, hk, simple_h, h_first, h_last,
+            subseq, arg):  # pragma: no cover - numba
+    """One row of the DTW recursion: ``full`` is the ring row of ``n``, ``cost[j]`` the cost of column ``a + j``.
+
+    The steps with ``dn > 0`` only read finished rows: they are combined in
+    one branch-free pass (unrolled for two or three such steps). The steps
+    with ``dn == 0`` (horizontal moves) then need one left-to-right pass; for
+    the usual horizontal step ``(0, 1)`` the left neighbour is kept in a
+    register. Ties go to the step listed first, as in librosa.
+    """
+    inf = np.inf
+    L = b - a
+    nv = vk.shape[0]
+    n_h = hk.shape[0]
+    cur = full[a + pad: b + pad]
+    # --- steps from earlier rows
+    if n > 0 and nv > 0:
+        for j in range(nv):
+            dn = steps[vk[j], 0]
+            vslot[j] = (n - dn) % R if n - dn >= 0 else R
+        if nv == 2:
+            p0 = ring[vslot[0]][a + pad - steps[vk[0], 1]: b + pad - steps[vk[0], 1]]
+            p1 = ring[vslot[1]][a + pad - steps[vk[1], 1]: b + pad - steps[vk[1], 1]]
+            w0 = vw[0]
+            w1 = vw[1]
+            k0 = np.uint8(vk[0])
+            k1 = np.uint8(vk[1])
+            for j in range(L):
+                c = np.float64(cost[j])
+                v0 = p0[j] + w0 * c
+                v1 = p1[j] + w1 * c
+                better = v1 < v0
+                cur[j] = v1 if better else v0
+                arg[j] = k1 if better else k0
+        elif nv == 3:
+            p0 = ring[vslot[0]][a + pad - steps[vk[0], 1]: b + pad - steps[vk[0], 1]]
+            p1 = ring[vslot[1]][a + pad - steps[vk[1], 1]: b + pad - steps[vk[1], 1]]
+            p2 = ring[vslot[2]][a + pad - steps[vk[2], 1]: b + pad - steps[vk[2], 1]]
+            w0 = vw[0]
+            w1 = vw[1]
+            w2 = vw[2]
+            k0 = np.uint8(vk[0])
+            k1 = np.uint8(vk[1])
+            k2 = np.uint8(vk[2])
+            for j in range(L):
+                c = np.float64(cost[j])
+                best = p0[j] + w0 * c
+                bk = k0
+                v = p1[j] + w1 * c
+                better = v < best
+                best = v if better else best
+                bk = k1 if better else bk
+                v = p2[j] + w2 * c
+                better = v < best
+                best = v if better else best
+                bk = k2 if better else bk
+                cur[j] = best
+                arg[j] = bk
+        else:
+            for j in range(L):
+                cur[j] = inf
+                arg[j] = 255
+            for i in range(nv):
+                pi = ring[vslot[i]][a + pad - steps[vk[i], 1]: b + pad - steps[vk[i], 1]]
+                wi = vw[i]
+                ki = np.uint8(vk[i])
+                for j in range(L):
+                    v = pi[j] + wi * np.float64(cost[j])
+                    better = v < cur[j]
+                    cur[j] = v if better else cur[j]
+                    arg[j] = ki if better else arg[j]
     else:
-        for i in range(d):
-            xi = Xt[n, i]
-            yi = Yd[i][a:b]
-            for j in range(L):
-                t = xi - yi[j]
-                acc[j] += t * t
         for j in range(L):
-            cost[j] = np.sqrt(acc[j])
+            arg[j] = 255
+    # --- start cells: (0, 0), or the whole first row for subsequence DTW
+    j0 = 0
+    if n == 0:
+        if subseq:
+            j0 = L
+        elif a == 0:
+            j0 = 1
+        for j in range(j0):
+            cur[j] = cost[j]
+            arg[j] = 255
+    # --- horizontal steps, left to right
+    if n_h > 0 and j0 < L:
+        if simple_h:
+            kh = hk[0]
+            khu = np.uint8(kh)
+            wh = weights[kh]
+            left = full[a + j0 + pad - 1]
+            if h_last:
+                for j in range(j0, L):
+                    v = left + wh * np.float64(cost[j])
+                    best = cur[j]
+                    if v < best:
+                        cur[j] = v
+                        arg[j] = khu
+                        left = v
+                    else:
+                        left = best
+            else:
+                for j in range(j0, L):
+                    v = left + wh * np.float64(cost[j])
+                    best = cur[j]
+                    if v < best or (v == best and (h_first or kh < arg[j])):
+                        cur[j] = v
+                        arg[j] = khu
+                        left = v
+                    else:
+                        left = best
+        else:
+            for j in range(j0, L):
+                c = np.float64(cost[j])
+                best = cur[j]
+                bk = np.int64(arg[j])
+                for i in range(n_h):
+                    k = hk[i]
+                    v = full[a + j + pad - steps[k, 1]] + weights[k] * c
+                    if v < best or (v == best and k < bk):
+                        best = v
+                        bk = k
+                cur[j] = best
+                arg[j] = np.uint8(bk)
 
 
 @njit(cache=True)
@@ -480,12 +609,9 @@ def _dtw_kernel(mode, Xt, Yd, C, lo, hi, off, steps, weights, subseq, bp, D_out,
     ``mode``: 0 = read ``C``, 1 = cosine from unit-norm ``Xt`` (N, d) and
     ``Yd`` (d, M), 2 = Euclidean. ``bp[off[n] + m - lo[n]]`` receives the
     index of the step that reached cell ``(n, m)``, or 255 for a start cell.
-
-    Per row, the steps with ``dn > 0`` only read finished rows: they are
-    combined in one branch-free pass (unrolled for two or three such steps).
-    The steps with ``dn == 0`` (horizontal moves) then need one left-to-right
-    pass; for the usual horizontal step ``(0, 1)`` the left neighbour is
-    kept in a register. Ties go to the step listed first, as in librosa.
+    The local cost is computed for blocks of rows at a time
+    (:func:`_cost_block`) and the recursion runs row by row (:func:`_dp_row`)
+    on a ring buffer of ``max(dn) + 1`` rows of accumulated cost.
     """
     N = lo.shape[0]
     if mode == 0:
@@ -509,8 +635,6 @@ def _dtw_kernel(mode, Xt, Yd, C, lo, hi, off, steps, weights, subseq, bp, D_out,
     ring = np.full((R + 1, M + pad), inf)
     prev_lo = np.zeros(R, dtype=np.int64)
     prev_hi = np.zeros(R, dtype=np.int64)
-    cost = np.empty(M, dtype=np.float64)
-    acc = np.empty(M, dtype=np.float32)
     hk = np.empty(n_h, dtype=np.int64)
     nv = K - n_h
     vk = np.empty(nv, dtype=np.int64)
@@ -527,135 +651,42 @@ def _dtw_kernel(mode, Xt, Yd, C, lo, hi, off, steps, weights, subseq, bp, D_out,
             vw[i_v] = weights[k]
             i_v += 1
     simple_h = n_h == 1 and steps[hk[0], 1] == 1
-    # ties between a horizontal and an earlier-row step go to the step listed first
     h_first = n_h > 0 and nv > 0 and hk[0] < vk[0]
     h_last = n_h > 0 and (nv == 0 or hk[n_h - 1] > vk[nv - 1])
-    for n in range(N):
-        s = n % R
-        full = ring[s]
-        old = full[prev_lo[s] + pad: prev_hi[s] + pad]
-        for j in range(old.shape[0]):
-            old[j] = inf
-        a = lo[n]
-        b = hi[n]
-        L = b - a
-        prev_lo[s] = a
-        prev_hi[s] = b
-        cur = full[a + pad: b + pad]
-        arg = bp[off[n]: off[n] + L]
-        _cost_row(mode, Xt, Yd, C, n, a, b, acc, cost)
-        # --- steps from earlier rows
-        if n > 0 and nv > 0:
-            for j in range(nv):
-                dn = steps[vk[j], 0]
-                vslot[j] = (n - dn) % R if n - dn >= 0 else R
-            if nv == 2:
-                p0 = ring[vslot[0]][a + pad - steps[vk[0], 1]: b + pad - steps[vk[0], 1]]
-                p1 = ring[vslot[1]][a + pad - steps[vk[1], 1]: b + pad - steps[vk[1], 1]]
-                w0 = vw[0]
-                w1 = vw[1]
-                k0 = np.uint8(vk[0])
-                k1 = np.uint8(vk[1])
-                for j in range(L):
-                    c = cost[j]
-                    v0 = p0[j] + w0 * c
-                    v1 = p1[j] + w1 * c
-                    better = v1 < v0
-                    cur[j] = v1 if better else v0
-                    arg[j] = k1 if better else k0
-            elif nv == 3:
-                p0 = ring[vslot[0]][a + pad - steps[vk[0], 1]: b + pad - steps[vk[0], 1]]
-                p1 = ring[vslot[1]][a + pad - steps[vk[1], 1]: b + pad - steps[vk[1], 1]]
-                p2 = ring[vslot[2]][a + pad - steps[vk[2], 1]: b + pad - steps[vk[2], 1]]
-                w0 = vw[0]
-                w1 = vw[1]
-                w2 = vw[2]
-                k0 = np.uint8(vk[0])
-                k1 = np.uint8(vk[1])
-                k2 = np.uint8(vk[2])
-                for j in range(L):
-                    c = cost[j]
-                    best = p0[j] + w0 * c
-                    bk = k0
-                    v = p1[j] + w1 * c
-                    better = v < best
-                    best = v if better else best
-                    bk = k1 if better else bk
-                    v = p2[j] + w2 * c
-                    better = v < best
-                    best = v if better else best
-                    bk = k2 if better else bk
-                    cur[j] = best
-                    arg[j] = bk
+    # rows per cost block: the block (rows x M float32) stays around 2 MB
+    RB = 1
+    if mode != 0:
+        RB = max(1, min(32, (1 << 19) // max(M, 1)))
+    cb = np.empty((RB, M if mode != 0 else 0), dtype=np.float32)
+    for n0 in range(0, N, RB):
+        n1 = min(N, n0 + RB)
+        A = M
+        B = 0
+        if mode != 0:
+            for n in range(n0, n1):
+                A = min(A, lo[n])
+                B = max(B, hi[n])
+            _cost_block(mode, Xt, Yd, n0, n1, A, B, cb)
+        for n in range(n0, n1):
+            s = n % R
+            full = ring[s]
+            old = full[prev_lo[s] + pad: prev_hi[s] + pad]
+            for j in range(old.shape[0]):
+                old[j] = inf
+            a = lo[n]
+            b = hi[n]
+            prev_lo[s] = a
+            prev_hi[s] = b
+            arg = bp[off[n]: off[n] + (b - a)]
+            if mode == 0:
+                _dp_row(n, a, b, C[n][a:b], full, ring, R, pad, steps, weights, vk, vw, vslot, hk, simple_h,
+                        h_first, h_last, subseq, arg)
             else:
-                for j in range(L):
-                    cur[j] = inf
-                    arg[j] = 255
-                for i in range(nv):
-                    pi = ring[vslot[i]][a + pad - steps[vk[i], 1]: b + pad - steps[vk[i], 1]]
-                    wi = vw[i]
-                    ki = np.uint8(vk[i])
-                    for j in range(L):
-                        v = pi[j] + wi * cost[j]
-                        better = v < cur[j]
-                        cur[j] = v if better else cur[j]
-                        arg[j] = ki if better else arg[j]
-        else:
-            for j in range(L):
-                arg[j] = 255
-        # --- start cells: (0, 0), or the whole first row for subsequence DTW
-        j0 = 0
-        if n == 0:
-            if subseq:
-                j0 = L
-            elif a == 0:
-                j0 = 1
-            for j in range(j0):
-                cur[j] = cost[j]
-                arg[j] = 255
-        # --- horizontal steps, left to right
-        if n_h > 0 and j0 < L:
-            if simple_h:
-                kh = hk[0]
-                khu = np.uint8(kh)
-                wh = weights[kh]
-                left = full[a + j0 + pad - 1]
-                if h_last:
-                    for j in range(j0, L):
-                        v = left + wh * cost[j]
-                        best = cur[j]
-                        if v < best:
-                            cur[j] = v
-                            arg[j] = khu
-                            left = v
-                        else:
-                            left = best
-                else:
-                    for j in range(j0, L):
-                        v = left + wh * cost[j]
-                        best = cur[j]
-                        if v < best or (v == best and (h_first or kh < arg[j])):
-                            cur[j] = v
-                            arg[j] = khu
-                            left = v
-                        else:
-                            left = best
-            else:
-                for j in range(j0, L):
-                    c = cost[j]
-                    best = cur[j]
-                    bk = np.int64(arg[j])
-                    for i in range(n_h):
-                        k = hk[i]
-                        v = full[a + j + pad - steps[k, 1]] + weights[k] * c
-                        if v < best or (v == best and k < bk):
-                            best = v
-                            bk = k
-                    cur[j] = best
-                    arg[j] = np.uint8(bk)
-        if store_D:
-            for j in range(L):
-                D_out[n, a + j] = cur[j]
+                _dp_row(n, a, b, cb[n - n0][a - A: b - A], full, ring, R, pad, steps, weights, vk, vw, vslot, hk,
+                        simple_h, h_first, h_last, subseq, arg)
+            if store_D:
+                for m in range(a, b):
+                    D_out[n, m] = full[m + pad]
     last = np.full(M, inf)
     s = (N - 1) % R
     for m in range(lo[N - 1], hi[N - 1]):
