@@ -82,6 +82,15 @@ def test_find_motif_with_and_without_transposition():
     assert hits["note_index"].iloc[1] == (3, 4, 5)
     exact = symbolic.find_motif(notes, motif, transpositions=False)
     assert list(exact["start_beat"]) == [0.0]
+    # a motif split over two parts counts only when within_part is False
+    split = notes.assign(part=[0, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+    assert list(symbolic.find_motif(split, motif)["start_beat"]) == [4.0]
+    across = symbolic.find_motif(split, motif, within_part=False)
+    assert list(across["start_beat"]) == [0.0, 4.0] and set(across["part"]) == {-1}
+    # doubled parts each give an occurrence
+    doubled = pd.concat([notes, notes.assign(part=1)], ignore_index=True)
+    both = symbolic.find_motif(doubled, motif)
+    assert list(zip(both["start_beat"], both["part"])) == [(0.0, 0), (0.0, 1), (4.0, 0), (4.0, 1)]
 
 
 def test_load_score_errors(tmp_path):

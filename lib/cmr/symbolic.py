@@ -271,52 +271,64 @@ def piano_roll(notes: pd.DataFrame, resolution: int = 4, pitch_range=(0, 128), s
     return roll
 
 
-def find_motif(notes: pd.DataFrame, motif, transpositions=True, part=None) -> pd.DataFrame:
+def find_motif(notes: pd.DataFrame, motif, transpositions=True, part=None, within_part: bool = True) -> pd.DataFrame:
     """All occurrences of a melodic motif (pitch sequence + onset pattern) in a note table.
 
     An occurrence is a set of notes whose onsets have the same beat offsets
     as the motif (relative to its first note) and whose pitches are the
     motif's pitches shifted by one interval (0 when ``transpositions`` is
-    False). Notes may belong to any part unless ``part`` is given; other
-    notes sounding at the same time do not matter (polyphony is allowed).
+    False). Other notes sounding at the same time do not matter (polyphony
+    is allowed).
 
     Parameters
     ----------
-    notes : pd.DataFrame from :func:`score_notes`
+    notes : pd.DataFrame from :func:`score_notes` (``start_beat``, ``pitch``, optionally ``part``)
     motif : list of (beat_offset, pitch)
         e.g. ``[(0, 60), (0.5, 62), (1, 64)]``.
     transpositions : bool
-    part : int, optional
+    part : int, optional, search this part only
+    within_part : bool
+        All notes of an occurrence must come from one part (a melodic motif
+        in one voice; parts doubling each other each give an occurrence).
+        When False, notes may come from any parts.
 
     Returns
     -------
     pd.DataFrame with columns ``start_beat``, ``shift`` (semitones),
-    ``note_index`` (tuple of row indices of ``notes``), sorted by start.
+    ``part`` (-1 when ``within_part`` is False), ``note_index`` (tuple of
+    row labels of ``notes``), sorted by start and part.
     """
     motif = sorted((float(o), int(p)) for o, p in motif)
     if len(motif) < 1:
         raise ValueError("find_motif: motif must contain at least one (offset, pitch) pair")
+    sel = notes if part is None else notes[notes["part"] == part]
+    if within_part and "part" in sel.columns:
+        groups = list(sel.groupby("part", sort=True))
+    else:
+        groups = [(-1, sel)]
     o0, p0 = motif[0]
     rel = [(o - o0, p - p0) for o, p in motif]
-    sel = notes if part is None else notes[notes["part"] == part]
-    lookup = {}
-    for idx, s, p in zip(sel.index, sel["start_beat"], sel["pitch"]):
-        lookup.setdefault((round(float(s), 6), int(p)), idx)
     rows = []
-    for idx, s, p in zip(sel.index, sel["start_beat"], sel["pitch"]):
-        shift = int(p) - p0
-        if not transpositions and shift != 0:
-            continue
-        hit = [idx]
-        for dob, dp in rel[1:]:
-            j = lookup.get((round(float(s) + dob, 6), int(p) + dp))
-            if j is None:
-                break
-            hit.append(j)
-        else:
-            rows.append((float(s), shift, tuple(int(h) for h in hit)))
-    out = pd.DataFrame(rows, columns=["start_beat", "shift", "note_index"])
-    return out.drop_duplicates(subset=["start_beat", "shift"]).sort_values("start_beat").reset_index(drop=True)
+    for part_id, group in groups:
+        lookup = {}
+        for idx, s, p in zip(group.index, group["start_beat"], group["pitch"]):
+            lookup.setdefault((round(float(s), 6), int(p)), idx)
+        seen = set()
+        for (s, p), idx in lookup.items():
+            shift = p - p0
+            if (not transpositions and shift != 0) or (s, shift) in seen:
+                continue
+            hit = [idx]
+            for dob, dp in rel[1:]:
+                j = lookup.get((round(s + dob, 6), p + dp))
+                if j is None:
+                    break
+                hit.append(j)
+            else:
+                seen.add((s, shift))
+                rows.append((s, shift, int(part_id), tuple(int(h) for h in hit)))
+    out = pd.DataFrame(rows, columns=["start_beat", "shift", "part", "note_index"])
+    return out.sort_values(["start_beat", "part", "shift"]).reset_index(drop=True)
 
 
 def to_musicxml(score) -> str:
