@@ -206,6 +206,9 @@ def test_render_collection_skips_done_items_and_reports_failures(tmp_path, monke
     assert g.version.tempo_factor == 2
     again = render_collection(items, "unit", progress=False)
     assert list(again["status"]) == ["cached", "error", "cached"]
+    # two different anonymous scores with the same version name get different ids
+    other = render_collection([(two_part_score(), Version(name="v1"))], "unit", progress=False)
+    assert other["id"].iloc[0] != man["id"].iloc[0] and other["status"].iloc[0] == "rendered"
 
 
 def test_soundfont_parsing_and_errors(tmp_path):

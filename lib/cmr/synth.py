@@ -696,6 +696,16 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "item"
 
 
+def _content_label(score) -> str:
+    """A short stable name for an in-memory score or note table (hash of its notes)."""
+    import hashlib
+
+    notes = score if isinstance(score, pd.DataFrame) else _as_notes(score)[0]
+    cols = [c for c in ("start_beat", "end_beat", "pitch", "velocity", "part") if c in notes.columns]
+    digest = hashlib.sha1(np.ascontiguousarray(notes[cols].to_numpy(dtype=np.float64)).tobytes()).hexdigest()
+    return f"notes-{digest[:12]}"
+
+
 def render_collection(items, name: str, progress: bool = True, sr: int = DEFAULT_SR, overwrite: bool = False,
                       audio_format: str = "FLAC") -> pd.DataFrame:
     """Render many (score, version) items into ``cmr.paths.cache_dir('renders', name)``.
@@ -703,7 +713,9 @@ def render_collection(items, name: str, progress: bool = True, sr: int = DEFAULT
     Each item is a ``(score, Version)`` pair or a dict with keys ``score``,
     ``version`` and optionally ``id``. Its audio (16-bit FLAC) and ground
     truth (JSON) are written as ``<id>.flac`` and ``<id>.json``; the id
-    defaults to ``<score>__<version.name>``. Items whose files already
+    defaults to ``<score>__<version.name>``, where ``<score>`` is the corpus
+    name or path, a note table's ``attrs['source']``, or else a hash of the
+    notes (so two anonymous scores never share an id). Items whose files already
     exist are skipped (unless ``overwrite``), so an interrupted run
     resumes. A score that cannot be parsed or rendered is reported in the
     manifest (``status='error'``, ``error`` message) and skipped; it never
@@ -741,7 +753,15 @@ def render_collection(items, name: str, progress: bool = True, sr: int = DEFAULT
             score, version = item
             item_id = None
         version = version if isinstance(version, Version) else Version.from_dict(version or {})
-        label = score if isinstance(score, (str, Path)) else getattr(score, "attrs", {}).get("source", "score")
+        label = score if isinstance(score, (str, Path)) else getattr(score, "attrs", {}).get("source")
+        if label is None:  # a parsed score or an anonymous note table: name it by its content
+            try:
+                label = _content_label(score)
+            except Exception as exc:  # unparsable: report like any other failure
+                rows.append({"id": _slug(item_id or f"unnamed__{version.name}"), "score": "?",
+                             "version": version.name, "audio": "", "truth": "", "duration": np.nan,
+                             "status": "error", "error": f"{type(exc).__name__}: {exc}"[:500]})
+                continue
         item_id = _slug(item_id or f"{label}__{version.name}")
         wav, js = folder / f"{item_id}.{audio_format.lower()}", folder / f"{item_id}.json"
         row = {"id": item_id, "score": str(label), "version": version.name, "audio": str(wav), "truth": str(js),
