@@ -194,3 +194,25 @@ def test_map_between_goes_through_the_reference():
     assert sync.map_between(als, "C", "B", 5.0) == pytest.approx(8.0)
     with pytest.raises(ValueError, match="unknown version"):
         sync.map_between(als, "B", "D", 1.0)
+
+
+def test_interpretation_switcher_continues_at_the_mapped_position():
+    pytest.importorskip("ipywidgets")
+    from cmr.widgets.dtw import interpretation_switcher
+
+    sr = 8000
+    t = np.linspace(0, 10, 11)
+    versions = {"A": np.random.default_rng(0).normal(size=10 * sr).astype(np.float32),
+                "B": np.random.default_rng(1).normal(size=20 * sr).astype(np.float32)}
+    als = {"A": sync.Alignment(np.c_[t, t], np.zeros((2, 2), int), 0.0, 0, 0.0),
+           "B": sync.Alignment(np.c_[t, 2 * t], np.zeros((2, 2), int), 0.0, 0, 0.0)}
+    box = interpretation_switcher(versions, sr, alignments=als)
+    toggle, (slider, play, stop), info = box.children[0], box.children[1].children, box.children[2]
+    slider.value = 4.0
+    toggle.value = "B"  # not playing: the slider moves to the corresponding position of B
+    assert slider.value == pytest.approx(8.0)
+    assert slider.max == pytest.approx(20.0)
+    assert "press play" in info.value
+    play.click()  # playing B from 8 s; switching back estimates the playhead (>= 8 s of B)
+    toggle.value = "A"
+    assert 4.0 <= slider.value <= 4.5
