@@ -194,9 +194,15 @@ def show_cens(version_a="piano", version_b="organ-church", smoothing_s=1.0, rate
           f"{aligned_similarity(feats[0], feats[1], rate_hz, rate_hz, ta, tb):.3f}")
 
 versions_846 = list(examples.loc[examples.piece == q_piece, "version"])
-W.interact(show_cens, version_a=versions_846, version_b=W.Dropdown(options=versions_846, value="organ-church"),
-           smoothing_s=W.FloatSlider(value=1.0, min=0.1, max=6.0, step=0.1, continuous_update=False),
-           rate_hz=W.SelectionSlider(options=[1.0, 2.0, 4.0, 5.0, 10.0], value=4.0, continuous_update=False));
+controls = dict(version_a=W.Dropdown(options=versions_846, value="piano", description="version A"),
+                version_b=W.Dropdown(options=versions_846, value="organ-church", description="version B"),
+                smoothing_s=W.FloatSlider(value=1.0, min=0.1, max=6.0, step=0.1, description="smoothing (s)",
+                                          continuous_update=False),
+                rate_hz=W.SelectionSlider(options=[1.0, 2.0, 4.0, 5.0, 10.0], value=4.0, description="rate (Hz)",
+                                          continuous_update=False))
+cens_out = W.interactive_output(show_cens, controls)
+W.VBox([W.HBox([controls["version_a"], controls["version_b"]]),
+        W.HBox([controls["smoothing_s"], controls["rate_hz"]]), cens_out])
 """),
     md("""
 ## 3 Diagonal matching
