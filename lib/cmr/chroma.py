@@ -24,9 +24,10 @@ Overview
 ``pitch_features`` / ``chroma_iir``
     A multirate IIR filterbank (88 piano pitches) and its chroma folding
     (implemented in :mod:`cmr.filterbank`).
-``log_compress``, ``normalize``, ``cens``, ``crp``
-    Post-processing: dynamics compression, frame normalisation, the
-    smoothed and downsampled CENS variant, and timbre-robust CRP.
+``log_compress``, ``normalize``, ``smooth``, ``cens``, ``crp``
+    Post-processing: dynamics compression, frame normalisation, temporal
+    smoothing, the quantised, smoothed and downsampled CENS variant, and
+    timbre-robust CRP.
 ``estimate_tuning``, ``shift``
     Tuning estimation (cents) and cyclic shifts for transposition.
 ``symbolic_chroma``
@@ -284,6 +285,37 @@ def cens(C, feature_rate: float, smooth_len: int = 41, downsample: int | None = 
         idx = np.clip(np.round(pos).astype(int), 0, n - 1)
         Q = Q[:, idx]
     return normalize(Q, "l2", threshold=threshold, fill="flat"), new_rate
+
+
+def smooth(C, smooth_len: int = 21, norm: str | None = "l2", threshold: float = 1e-6) -> np.ndarray:
+    """Temporal smoothing: average every chroma band over a Hann window of ``smooth_len`` frames.
+
+    The feature rate does not change (frame ``n`` stays centred at
+    ``n / feature_rate``); each frame now summarises about
+    ``smooth_len / feature_rate`` seconds, which makes the features robust
+    to local tempo changes and articulation at the cost of temporal detail.
+
+    Parameters
+    ----------
+    C : np.ndarray, shape (d, N)
+    smooth_len : int, window length in frames (1 = unchanged)
+    norm, threshold : frame normalisation afterwards (see :func:`normalize`)
+
+    Returns
+    -------
+    np.ndarray, shape (d, N), float32
+    """
+    C = _check_features(C)
+    smooth_len = int(smooth_len)
+    if smooth_len < 1:
+        raise ValueError(f"smooth_len must be >= 1 frame, got {smooth_len}")
+    X = C.astype(np.float64)
+    if smooth_len > 1 and X.shape[1]:
+        from scipy.ndimage import convolve1d
+
+        win = np.hanning(smooth_len + 2)[1:-1]
+        X = convolve1d(X, win / win.sum(), axis=1, mode="constant", cval=0.0)
+    return normalize(X.astype(np.float32), norm, threshold=threshold)
 
 
 def shift(C, k: int) -> np.ndarray:
@@ -681,6 +713,77 @@ def symbolic_chroma(notes, feature_rate: float, duration: float | None = None, u
         for offset, amp in partials:
             C[(pc[i] + offset) % 12, a:b] += amp * ov
     return normalize(C.astype(np.float32), norm, threshold=threshold)
+
+
+# ---------------------------------------------------------------------------
+# comparing two feature sequences
+# ---------------------------------------------------------------------------
+
+def frame_cosine(A, B) -> np.ndarray:
+    """Cosine similarity of corresponding frames ``A[:, n]`` and ``B[:, n]``.
+
+    Parameters
+    ----------
+    A, B : np.ndarray, shape (d, N)
+
+    Returns
+    -------
+    np.ndarray, shape (N,); 0 where a frame is all zero.
+    """
+    A = _check_features(A, "A")
+    B = _check_features(B, "B")
+    if A.shape != B.shape:
+        raise ValueError(f"A and B must have the same shape, got {A.shape} and {B.shape}")
+    A = A.astype(np.float64)
+    B = B.astype(np.float64)
+    num = np.sum(A * B, axis=0)
+    den = np.linalg.norm(A, axis=0) * np.linalg.norm(B, axis=0)
+    out = np.zeros(A.shape[1])
+    ok = den > 0
+    out[ok] = num[ok] / den[ok]
+    return out
+
+
+def stretched_similarity(A, B) -> float:
+    """Mean frame cosine after stretching ``B`` linearly to the length of ``A``.
+
+    A global tempo difference is undone by the stretch; *local* tempo
+    deviations are not, which is what this measure exposes.
+    """
+    A = _check_features(A, "A")
+    B = _check_features(B, "B", rows=A.shape[0])
+    if A.shape[1] == 0 or B.shape[1] == 0:
+        raise ValueError(f"A and B need at least one frame, got shapes {A.shape} and {B.shape}")
+    idx = np.round(np.linspace(0, B.shape[1] - 1, A.shape[1])).astype(int)
+    return float(frame_cosine(A, B[:, idx]).mean())
+
+
+def aligned_similarity(A, B, feature_rate: float, truth_a, truth_b) -> float:
+    """Mean frame cosine of two rendered versions at corresponding score positions.
+
+    Frame ``n`` of version A (time ``n / feature_rate``) is compared with the
+    frame of version B nearest to the time at which B plays the same score
+    position, found with the rendering ground truth
+    (:func:`cmr.synth.map_time`). Frames outside the music are skipped.
+
+    Parameters
+    ----------
+    A, B : np.ndarray, shape (d, N) and (d, M), same feature rate
+    feature_rate : float, Hz
+    truth_a, truth_b : cmr.synth.GroundTruth of the two versions
+    """
+    from . import synth
+
+    A = _check_features(A, "A")
+    B = _check_features(B, "B", rows=A.shape[0])
+    rate = _check_rate(feature_rate)
+    t = np.arange(A.shape[1]) / rate
+    tb = np.asarray(synth.map_time(t, truth_a, truth_b, missing="nan"), float)
+    jb = np.round(tb * rate)
+    ok = np.isfinite(jb) & (jb >= 0) & (jb < B.shape[1])
+    if not np.any(ok):
+        return float("nan")
+    return float(frame_cosine(A[:, ok], B[:, jb[ok].astype(int)]).mean())
 
 
 # ---------------------------------------------------------------------------

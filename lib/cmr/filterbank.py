@@ -352,6 +352,24 @@ def pitch_features(y, sr: float, feature_rate: float = 50.0, window_seconds: flo
     return out.astype(np.float32)
 
 
+def multirate_table(sr: float = 22050.0, tuning_cents: float = 0.0):
+    """Which pitches are filtered at which sample rate.
+
+    Returns
+    -------
+    list of dict with keys ``rate`` (Hz), ``first_pitch``, ``last_pitch``
+    (MIDI), ``n_filters``, ``sections`` (biquads per filter),
+    ``relative_freq`` ((min, max) centre frequency / rate).
+    """
+    rows = []
+    for k, fs, r, bank, _ in _bank(float(sr), round(float(tuning_cents), 2)):
+        f = pitch_frequency(PITCHES[r], tuning_cents)
+        rows.append({"rate": fs, "first_pitch": int(PITCHES[r][0]), "last_pitch": int(PITCHES[r][-1]),
+                     "n_filters": int(r.size), "sections": int(bank.shape[1]),
+                     "relative_freq": (float(f.min() / fs), float(f.max() / fs))})
+    return rows
+
+
 def frequency_response(pitch: int, tuning_cents: float = 0.0, sr: float = 22050.0, n: int = 4096):
     """Magnitude response (zero-phase, i.e. squared) of one pitch filter, for plots.
 
