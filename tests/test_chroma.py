@@ -355,3 +355,48 @@ def test_symbolic_chroma_correlates_with_rendered_audio(renderings, kind):
     Cst = ch.symbolic_chroma(t.notes, rate, duration=t.audio.size / t.sr)
     sounding = Cst.std(axis=0) > 1e-6
     assert mean_cosine(Ct[:, sounding], Cst[:, sounding]) > 0.8
+
+
+# --------------------------------------------------------------------------
+# comparing feature sequences
+# --------------------------------------------------------------------------
+
+def test_frame_cosine_and_stretch_by_hand():
+    A = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    B = np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 0.0]])
+    np.testing.assert_allclose(ch.frame_cosine(A, B), [1.0, 2 ** -0.5, 0.0])
+    # B2 is A played at half speed: every frame twice
+    B2 = np.repeat(np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]]), 2, axis=1)
+    A2 = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    assert ch.stretched_similarity(A2, B2) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="same shape"):
+        ch.frame_cosine(A, B2)
+
+
+def test_smooth_keeps_rate_and_averages():
+    C = np.zeros((12, 41))
+    C[0, :20] = 1.0
+    C[7, 21:] = 1.0
+    S = ch.smooth(C, 11, norm=None)
+    assert S.shape == C.shape
+    # far from the change: unchanged up to the Hann weights summing to one
+    assert S[0, 5] == pytest.approx(1.0) and S[7, 35] == pytest.approx(1.0)
+    # at the change: both classes present
+    assert 0.2 < S[0, 20] < 0.8 and 0.2 < S[7, 20] < 0.8
+
+
+def test_aligned_similarity_uses_ground_truth(renderings):
+    synth = pytest.importorskip("cmr.synth")
+    a = renderings["in_tune"]
+    notes = pd.DataFrame([(2.0 * i, 2.0 * i + 2.0, p) for i, c in enumerate(CHORDS) for p in c],
+                         columns=["start_beat", "end_beat", "pitch"])
+    # the same music with a strong tempo curve: slow start, fast end
+    slow = synth.render(notes, synth.Version(name="curve", programs=0, bpm=120,
+                                             tempo_curve=((0.0, 0.6), (18.0, 1.6))))
+    Ca = ch.chroma_iir(a.audio, a.sr, feature_rate=10.0)
+    Cs = ch.chroma_iir(slow.audio, slow.sr, feature_rate=10.0)
+    aligned = ch.aligned_similarity(Ca, Cs, 10.0, a.truth, slow.truth)
+    stretched = ch.stretched_similarity(Ca, Cs)
+    assert aligned > 0.9
+    assert aligned > stretched + 0.1
+    assert ch.aligned_similarity(Ca, Ca, 10.0, a.truth, a.truth) == pytest.approx(1.0, abs=1e-6)
