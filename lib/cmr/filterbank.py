@@ -16,11 +16,12 @@ the *short-time mean power* of each pitch.
 Multirate: a narrow filter at 27.5 Hz designed for 22050 Hz has poles so
 close to the unit circle that it is numerically fragile, and running it on
 all 22050 samples per second is wasteful. So the signal is halved in
-sample rate octave by octave (``scipy.signal.resample_poly``) and each
-pitch is filtered at the lowest rate at which its frequency is at most
-0.4 x the sample rate: every group of 12 pitches (one octave) sees its own
-rate, from sr/2 for the top octave down to sr/128. The total work is about
-that of filtering 12 pitches at the full rate once, instead of 88.
+sample rate octave by octave (a zero-phase half-band FIR, 60 dB stop band)
+and each pitch is filtered at the lowest rate at which its frequency is at
+most 0.4 x the sample rate: every group of 12 pitches (one octave) has its
+own rate, from sr/2 for the top octave down to sr/128, where A0..C2 share
+the lowest group. The total work is about that of filtering 12 pitches at
+the full rate once, instead of 88.
 
 Frames are centred at ``n / feature_rate`` seconds; the window sums are
 read from a cumulative sum with linear interpolation, so any feature rate
@@ -143,7 +144,8 @@ def _group_filtfilt_sums(x, b0, b1, b2, a1, a2, need, sums):
 
     float32 is precise enough for the filtering because, thanks to the
     multirate design, every filter runs at a rate where its centre
-    frequency is 0.1-0.4 x the sample rate; the sums are float64.
+    frequency is 0.16-0.4 x the sample rate (pole radii <= 0.998); the
+    sums are float64.
 
     Parameters
     ----------
