@@ -73,3 +73,36 @@ def test_measure_numbers_as_printed(chorale):
     engraved, _ = chorale
     # BWV 66.6 starts with a pickup, printed as measure 0
     assert list(engraved.measures["number"][:3]) == [0, 1, 2]
+
+
+def test_separation_player_names_rate_and_response(monkeypatch, capsys):
+    """The separation widget labels parts, plays at the requested rate and reacts to its controls."""
+    import cmr.plot
+    from cmr.separation import Separation
+    from cmr.widgets.scoreviewer import separation_player
+
+    played = []
+    monkeypatch.setattr(cmr.plot, "audio", lambda y, sr, **kw: played.append((sr, len(y), float(np.max(y)))))
+    sr = 8000
+    t = np.arange(sr) / sr
+    parts = {0: np.sin(2 * np.pi * 440 * t).astype(np.float32),
+             1: 0.5 * np.sin(2 * np.pi * 220 * t).astype(np.float32)}
+    s = Separation(parts=[0, 1], audio=parts, masks=np.zeros((2, 3, 4), np.float32), sr=sr, hop_length=512)
+    w = separation_player(s, parts[0] + parts[1], references=parts, part_names={0: "high", 1: "low"},
+                          play_sr=4000)
+    menu, gain = w.children[0].children
+    assert [label for label, _ in menu.options] == ["high", "low"]
+    assert "separated part high" in capsys.readouterr().out
+    # three players (part, true stem, remix), each resampled to 4000 Hz: half the samples
+    assert [(r, n) for r, n, _ in played] == [(4000, sr // 2)] * 3
+    played.clear()
+    menu.value = 1
+    assert "separated part low" in capsys.readouterr().out
+    assert played[0][2] == pytest.approx(0.5, abs=0.02)          # now the quieter part
+    played.clear()
+    gain.value = 0.0
+    assert "x 0.00" in capsys.readouterr().out
+    # remix with the low part muted = the high part alone
+    assert played[-1][2] == pytest.approx(1.0, abs=0.02)
+    with pytest.raises(ValueError, match="play_sr"):
+        separation_player(s, parts[0], play_sr=0)

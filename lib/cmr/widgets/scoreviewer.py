@@ -63,7 +63,7 @@ def score_viewer(engraved, starts_seconds, y, sr: int, title: str = ""):
     return W.VBox([W.HBox([player, time_slider]), info, page, W.HBox([choose, play_button]), audio_out])
 
 
-def separation_player(separation, mixture, references=None):
+def separation_player(separation, mixture, references=None, part_names=None, play_sr=None):
     """Choose a part and a gain; hear the separated part and the edited mix.
 
     Parameters
@@ -71,6 +71,9 @@ def separation_player(separation, mixture, references=None):
     separation : cmr.separation.Separation
     mixture : np.ndarray, the original recording
     references : optional dict part -> true stem, to compare with the truth
+    part_names : optional dict part -> name shown in the menu (default: the part label)
+    play_sr : optional int, sample rate of the players in Hz (default: ``separation.sr``);
+        a lower rate keeps a saved notebook small
     """
     import ipywidgets as W
     from IPython.display import display
@@ -78,21 +81,35 @@ def separation_player(separation, mixture, references=None):
     from .. import plot
     from ..separation import remix
 
-    part = W.Dropdown(options=[(str(p), p) for p in separation.parts], description="part")
+    names = {p: str(p) for p in separation.parts}
+    if part_names is not None:
+        names.update({p: str(n) for p, n in dict(part_names).items() if p in names})
+    part = W.Dropdown(options=[(names[p], p) for p in separation.parts], description="part")
     gain = W.FloatSlider(value=2.0, min=0.0, max=4.0, step=0.25, description="gain of part")
     out = W.Output()
     sr = separation.sr
+    out_sr = sr if play_sr is None else int(play_sr)
+    if out_sr <= 0:
+        raise ValueError(f"separation_player: play_sr must be a positive rate in Hz, got {play_sr}")
+
+    def play(x):
+        x = np.asarray(x, dtype=np.float32)
+        if out_sr != sr:
+            from scipy.signal import resample_poly
+
+            x = resample_poly(x, out_sr, sr).astype(np.float32)
+        return plot.audio(x, out_sr, max_seconds=20)
 
     def update(*_):
         out.clear_output(wait=True)
         with out:
-            print(f"separated part {part.value}:")
-            display(plot.audio(separation.audio[part.value], sr, max_seconds=20))
+            print(f"separated part {names[part.value]}:")
+            display(play(separation.audio[part.value]))
             if references is not None:
-                print(f"true stem of part {part.value}:")
-                display(plot.audio(references[part.value], sr, max_seconds=20))
-            print(f"mixture with part {part.value} x {gain.value:.2f}:")
-            display(plot.audio(remix(separation, {part.value: gain.value}), sr, max_seconds=20))
+                print(f"true stem of part {names[part.value]}:")
+                display(play(references[part.value]))
+            print(f"mixture with part {names[part.value]} x {gain.value:.2f}:")
+            display(play(remix(separation, {part.value: gain.value})))
 
     part.observe(update, names="value")
     gain.observe(update, names="value")
