@@ -55,7 +55,6 @@ CONFIGS = [
     ("invariances", "melody", True, True, False),
     ("invariances", "cens", False, False, True),
     ("invariances", "cens", True, False, True),
-    ("invariances", "cens", False, True, True),
 ]
 QUICK = [CONFIGS[3], CONFIGS[4], CONFIGS[5], CONFIGS[6]]
 
@@ -116,9 +115,15 @@ def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True):
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="120 themes, 4 configurations (no files written)")
+    ap.add_argument("--table", choices=["features", "invariances"], default=None,
+                    help="run only the rows of one table (two processes can share the work); "
+                         "writes themes_results_<table>.csv, merge with --merge")
+    ap.add_argument("--merge", action="store_true", help="merge the per-table files into themes_results.csv")
     args = ap.parse_args(argv)
+    if args.merge:
+        return merge()
     pieces, theme_df, rel = load_tables()
-    configs = QUICK if args.quick else CONFIGS
+    configs = QUICK if args.quick else [c for c in CONFIGS if args.table in (None, c[0])]
     if args.quick:
         theme_df = theme_df.sample(120, random_state=0).sort_index()
     dbs = {}
@@ -146,9 +151,27 @@ def main(argv=None) -> None:
           f"{themes.FEATURE_RATE:g} Hz; total {total:.0f} s")
     print(res.to_markdown(index=False) if hasattr(res, "to_markdown") else res.to_string(index=False))
     if not args.quick:
-        res.to_csv(RESULTS_CSV, index=False)
-        pd.DataFrame(rank_cols).to_csv(RANKS_CSV, index=False)
-        print(f"wrote {RESULTS_CSV.relative_to(ROOT)} and {RANKS_CSV.relative_to(ROOT)}")
+        suffix = f"_{args.table}" if args.table else ""
+        out_res = RESULTS_CSV.with_name(f"themes_results{suffix}.csv")
+        out_ranks = RANKS_CSV.with_name(f"themes_ranks{suffix}.csv")
+        res.to_csv(out_res, index=False)
+        pd.DataFrame(rank_cols).to_csv(out_ranks, index=False)
+        print(f"wrote {out_res.relative_to(ROOT)} and {out_ranks.relative_to(ROOT)}")
+
+
+def merge() -> None:
+    parts = [RESULTS_CSV.with_name(f"themes_results_{t}.csv") for t in ("features", "invariances")]
+    ranks = [RANKS_CSV.with_name(f"themes_ranks_{t}.csv") for t in ("features", "invariances")]
+    for f in parts + ranks:
+        if not f.is_file():
+            raise SystemExit(f"{f} is missing: run --table features and --table invariances first")
+    pd.concat([pd.read_csv(f) for f in parts]).to_csv(RESULTS_CSV, index=False)
+    a, b = (pd.read_csv(f) for f in ranks)
+    pd.concat([a, b.drop(columns=["theme", "n_notes"])], axis=1).to_csv(RANKS_CSV, index=False)
+    for f in parts + ranks:
+        f.unlink()
+    print(pd.read_csv(RESULTS_CSV).to_string(index=False))
+    print(f"wrote {RESULTS_CSV.relative_to(ROOT)} and {RANKS_CSV.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -226,3 +226,43 @@ def test_rank_documents_and_top_k_on_a_hand_made_ranking():
     with pytest.raises(ValueError, match="relevant"):
         themes.first_relevant_rank(r, ["zzz"])
     assert themes.position_overlap(1.0, 2.0, [(1.5, 3.0)]) and not themes.position_overlap(1.0, 2.0, [(2.0, 3.0)])
+
+
+# --------------------------------------------------------------------------- committed dataset
+
+def test_cut_notes_ends_on_a_bar_line(chorale):
+    _, _, notes = chorale
+    cut = themes.cut_notes(notes, 20.0)
+    ms = notes.attrs["measure_starts"]
+    bar_ends = set(np.round(ms["start_beat"] + ms["length"], 6))
+    assert round(cut.attrs["end_beat"], 6) in bar_ends and cut.attrs["end_beat"] <= 20.0
+    assert cut["start_beat"].max() < cut.attrs["end_beat"] and cut["end_beat"].max() <= cut.attrs["end_beat"]
+    assert len(cut) == int((notes["start_beat"] < cut.attrs["end_beat"]).sum())
+    assert themes.cut_notes(notes, 1e6) is notes
+
+
+def test_committed_dataset_is_consistent():
+    pieces, theme_list, relevance = themes.load_dataset()
+    assert len(pieces) >= 200 and pieces["piece"].is_unique
+    assert set(theme_list["piece"]) <= set(pieces["piece"])
+    assert theme_list["n_notes"].between(themes.MIN_THEME_NOTES, themes.MAX_THEME_NOTES).all()
+    own = relevance[relevance["own"]]
+    # every theme is found (by its interval pattern) at its own position in its own piece
+    merged = theme_list.merge(own, on=["theme", "piece", "start_beat"], how="left", indicator=True)
+    assert (merged.groupby("theme")["_merge"].apply(lambda m: (m == "both").any())).all()
+    th = themes.theme_from_row(theme_list.iloc[0])
+    assert th.n_notes == theme_list["n_notes"].iloc[0] and th.onsets[0] == 0.0
+
+
+def test_committed_database_matches_the_pieces():
+    from cmr import chroma
+
+    pieces, _, _ = themes.load_dataset()
+    db, info = themes.load_database("melody")
+    assert db.doc_ids == list(pieces["piece"])
+    lengths = np.diff(db.offsets)
+    expect = [chroma.n_frames(d, db.feature_rate) for d in info["duration"]]
+    assert lengths.tolist() == expect
+    assert np.isfinite(db.features).all()
+    with pytest.raises(ValueError, match="stored kinds"):
+        themes.load_database("mfcc")
