@@ -51,9 +51,11 @@ def version_explorer(piece: str | None = None, seconds: float = 10.0):
                                     title=f"{row['title']} | {row['version']}: {row['description']}")
             axes[1].set_xlabel(f"time (s) from {w_start.value:.0f} s")
             plt.show()
+            snr = row["snr_db"]
+            noise = "no added noise" if snr is None or not np.isfinite(snr) else f"noise at SNR {snr:g} dB"
             print(f"tempo factor {row['tempo_factor']}, transpose {row['transpose']:+d} semitones, "
                   f"tuning {row['tuning_cents']:+.0f} cents, programs {row['programs']}, "
-                  f"reverb {row['reverb']}, SNR {row['snr_db']} dB; {len(g.notes)} notes, {row['duration']:.1f} s")
+                  f"reverb {row['reverb']}, {noise}; {len(g.notes)} notes, {row['duration']:.1f} s")
             display(plot.audio(seg, sr))
 
     def on_piece(change):
