@@ -7,7 +7,7 @@ PREV, NEXT = "06_Cross_Modal_Theme_Retrieval.ipynb", None
 cells = [
     md(nav(PREV, NEXT)),
     md("""
-# Applications: a score that follows the music, and voices taken apart
+# 07 · Applications: a score that follows the music, and voices taken apart
 
 Synchronisation (notebook 02) tells us, for every beat of a score, when it
 sounds in a recording. This notebook turns that knowledge into two
@@ -32,7 +32,7 @@ dB (SDR) against true stems.
 3. [Your own score and recording](#3-Your-own-score-and-recording)
 4. [Score-informed masks](#4-Score-informed-masks)
 5. [Score-informed NMF](#5-Score-informed-NMF)
-6. [How good is it? SDR over five pieces](#6-How-good-is-it?-SDR-over-five-pieces)
+6. [How good is it: SDR over five pieces](#6-How-good-is-it:-SDR-over-five-pieces)
 7. [Audio editing: change one voice](#7-Audio-editing:-change-one-voice)
 8. [Exercises](#8-Exercises)
 9. [Further reading](#9-Further-reading)
@@ -46,10 +46,16 @@ from IPython.display import display, HTML
 
 import cmr
 from cmr import scoreviewer as sv, separation as sep, synth, symbolic
-from cmr.plot import audio as player
 from cmr.widgets import scoreviewer as svw
+from scipy.signal import resample_poly
 
 SR = cmr.audio.DEFAULT_SR
+SR_PLAY = 11025  # the players below run at 11025 Hz: it keeps the saved notebook small
+
+
+def player(x, sr, **kwargs):
+    # cmr.plot.audio (short, peak-normalised) at SR_PLAY
+    return cmr.plot.audio(resample_poly(np.asarray(x, dtype=np.float32), SR_PLAY, sr), SR_PLAY, **kwargs)
 """),
     md("""
 ## 1 From alignment to the sounding measure
@@ -83,7 +89,7 @@ table = pd.DataFrame({"measure": truth.measure_times["measure"],
                       "true start (s)": true_starts.round(3),
                       "error (ms)": ((starts - true_starts) * 1000).round(0)})
 display(table)
-player(y, SR)
+player(y, SR, duration=20)
 """),
     code("""
 err_ms = np.abs(starts - true_starts)[1:] * 1000
@@ -112,8 +118,9 @@ plt.tight_layout(); plt.show()
 Move the slider, or press the play button next to it (it advances the
 slider in real time), and the sounding measure turns red. "play from
 measure" starts the recording at the chosen measure: this is the
-measure-to-time direction of the same map. The Mozart sonata below has two
-pages; watch the page turn when the slider crosses measure 9.
+measure-to-time direction of the same map. Both scores have two pages:
+watch the page turn when the slider crosses measure 5 of the chorale, or
+measure 9 of the Mozart sonata below.
 """),
     code("""
 svw.score_viewer(engraved, starts, y, SR, title="BWV 66.6, strings version")
@@ -187,13 +194,14 @@ player(r.audio, SR)
 """),
     code("""
 masked = sep.separate(r.audio, SR, r.notes, method="mask")
-fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.2), sharey=True, constrained_layout=True)
 extent = [0, masked.masks.shape[2] * masked.hop_length / SR, 0, SR / 2]
 for ax, p in zip(axes, [0, 3]):
-    ax.imshow(masked.masks[p], origin="lower", aspect="auto", extent=extent, cmap="magma", vmin=0, vmax=1)
+    im = ax.imshow(masked.masks[p], origin="lower", aspect="auto", extent=extent, cmap="magma", vmin=0, vmax=1)
     ax.set_ylim(0, 3000); ax.set_xlabel("time (s)"); ax.set_title(f"mask of the {voices[p]}")
 axes[0].set_ylabel("frequency (Hz)")
-plt.tight_layout(); plt.show()
+fig.colorbar(im, ax=list(axes), label="share of the bin $M_p$")
+plt.show()
 print("soprano, separated with masks:"); display(player(masked.audio[0], SR))
 print("bass, separated with masks:"); display(player(masked.audio[3], SR))
 """),
@@ -238,7 +246,7 @@ The signal-to-distortion ratio compares an estimate $\\hat s$ with the true
 stem $s$: $\\mathrm{SDR} = 10 \\log_{10} \\lVert s\\rVert^2 / \\lVert s - \\hat s\\rVert^2$
 dB. 10 dB means the error has a tenth of the power of the voice itself.
 
-## 6 How good is it? SDR over five pieces
+## 6 How good is it: SDR over five pieces
 
 `benchmarks/eval_separation.py` renders five pieces (a chorale, a piano
 sonata, two string quartets and a song) without reverb or noise, aligns
@@ -264,13 +272,18 @@ print(results.groupby(["alignment", "method"])["sdr"].mean().round(2).to_string(
     md("""
 Three things to read off. NMF improves on the plain masks on average, most
 for the song, where voice and piano overlap in pitch and the masks cannot
-decide how to share. DTW alignment costs a few tenths of a dB against the
-exact truth: the tolerances absorb most alignment errors. And the inner
-voices of the string quartets stay hard: viola and cello often play the same
-pitch classes an octave apart, so their harmonics coincide and neither the
-comb nor NMF knows whose energy a shared partial is (look at the per-part
-rows of `results`: the Beethoven viola stays near 2 dB). Methods that model
-timbre per instrument, or that learn from data, do better there.
+decide how to share (not for every part, though: look at the per-part rows
+of `results`, where the Beethoven first violin and the Haydn cello lose a
+few tenths of a dB). DTW alignment costs a few tenths of a dB on average
+against the exact truth, next to nothing for the two quartets: the
+tolerances absorb most alignment errors. And voices that double each other
+stay hard: in the opening of Beethoven's Op. 18 No. 1 all four instruments
+play the turn motif together, the two violins in unison and viola and cello
+in unison an octave lower (the motif table of notebook 00). Their harmonics
+coincide, neither the comb nor NMF knows whose energy a shared partial is,
+the viola stays near 2 dB and NMF gains almost nothing on that piece.
+Methods that model timbre per instrument, or that learn from data, do
+better there.
 
 ## 7 Audio editing: change one voice
 
@@ -285,7 +298,7 @@ print("without the bass:"); display(player(sep.remix(refined, {3: 0.0}), SR))
 """),
     md("Choose a part and a gain; listen to the separated part, the true stem and the edited mix:"),
     code("""
-svw.separation_player(refined, r.audio, references=r.stems)
+svw.separation_player(refined, r.audio, references=r.stems, part_names=dict(enumerate(voices)), play_sr=SR_PLAY)
 """),
     md("""
 ## 8 Exercises
@@ -319,9 +332,11 @@ Why does a wider band not always help?
 for tol in (10, 40, 100):
     s_tol = sep.separate(r.audio, SR, r.notes, method="nmf", tolerance_cents=tol)
     print(tol, "cents:", round(np.mean([sep.sdr(r.stems[p], s_tol.audio[p]) for p in range(4)]), 2), "dB")
-# Narrow bands miss energy of slightly out-of-tune partials and of the
-# spread around each peak; wide bands let every voice claim its neighbours'
-# partials too, so the masks stop telling the voices apart.
+# This rendering is exactly in tune, so the narrowest band gives the best SDR:
+# the partials sit where the comb expects them, and every extra cent of width
+# lets a voice claim partials of its neighbours, so the masks tell the voices
+# apart less well. Wide bands pay off only when partials are off the grid
+# (a mistuned recording as in exercise 3, vibrato, stretched piano partials).
 """, hidden=True),
     md("""
 **Exercise 3.** Render the same chorale 30 cents sharp
