@@ -61,11 +61,13 @@ def explained_variance(ratio, ax=None, marks=(3, 5, 7, 10, 15, 20, 30)):
     return ax
 
 
-def components_as_chroma(components, n: int = 4, feature_rate: float = 1.0, titles=None):
-    """The first ``n`` principal components (rows of length 12 L) drawn as (12, L) chroma patterns."""
+def components_as_chroma(components, which=(0, 1, 2, 3), feature_rate: float = 1.0, titles=None):
+    """Principal components (rows of length 12 L, 0-based indices ``which``) drawn as (12, L) chroma patterns."""
     import matplotlib.pyplot as plt
 
-    comps = np.asarray(components)[:n]
+    which = list(which)
+    comps = np.asarray(components)[which]
+    n = len(which)
     fig, axes = plt.subplots(1, n, figsize=(3.0 * n, 2.6), sharey=True)
     axes = np.atleast_1d(axes)
     for i, (ax, c) in enumerate(zip(axes, comps)):
@@ -73,7 +75,7 @@ def components_as_chroma(components, n: int = 4, feature_rate: float = 1.0, titl
         lim = np.abs(pat).max()
         ax.imshow(pat, origin="lower", aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim,
                   extent=[0, pat.shape[1] / feature_rate, -0.5, 11.5], interpolation="nearest")
-        ax.set_title(titles[i] if titles else f"component {i + 1}")
+        ax.set_title(titles[i] if titles else f"component {which[i] + 1}")
         ax.set_xlabel("time in shingle (s)")
     axes[0].set_yticks(range(12))
     axes[0].set_yticklabels(PITCH_CLASSES)
