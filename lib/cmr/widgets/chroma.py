@@ -27,7 +27,6 @@ def chroma_explorer(versions: dict, sr: int, left: str | None = None, right: str
     """
     import ipywidgets as W
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     from .. import chroma as ch
     from .. import plot
@@ -57,7 +56,9 @@ def chroma_explorer(versions: dict, sr: int, left: str | None = None, right: str
                             description="excerpt start (s)", continuous_update=False, style=style)
     fig_out = W.Output()
     info = W.HTML()
-    audio_out = W.Output()
+    # players as HTML widgets (an Audio display inside an Output widget can stall nbclient,
+    # jupyter/nbclient#312, when the notebook is executed from a script)
+    audio_left, audio_right = W.HTML(), W.HTML()
     cache: dict = {}
 
     def raw(name, kind, rate):
@@ -96,16 +97,14 @@ def chroma_explorer(versions: dict, sr: int, left: str | None = None, right: str
             sim = ch.aligned_similarity(CA, CB, ra, truths[a], truths[b])
             text += f"<br><b>mean cosine similarity at corresponding score positions: {sim:.3f}</b>"
         info.value = text
-        with audio_out:
-            audio_out.clear_output(wait=True)
-            print(f"{a}, {t0:.1f}-{t0 + excerpt:.1f} s:")
-            display(plot.audio(versions[a], sr, start=t0, duration=excerpt))
-            print(f"{b}, {t0:.1f}-{t0 + excerpt:.1f} s:")
-            display(plot.audio(versions[b], sr, start=t0, duration=excerpt))
+        for box, name in ((audio_left, a), (audio_right, b)):
+            player = plot.audio(versions[name], sr, start=t0, duration=excerpt)
+            end = min(t0 + excerpt, len(versions[name]) / sr)
+            box.value = f"<b>{name}</b>, {t0:.1f}-{end:.1f} s<br>{player._repr_html_()}"
 
     for w in (w_left, w_right, w_kind, w_rate, w_gamma, w_norm, w_smooth, w_quant, w_start):
         w.observe(update, names="value")
     update()
     controls = W.VBox([W.HBox([w_left, w_right, w_kind]), W.HBox([w_rate, w_norm, w_quant]),
                        W.HBox([w_gamma, w_smooth]), w_start])
-    return W.VBox([controls, fig_out, info, audio_out])
+    return W.VBox([controls, fig_out, info, W.HBox([audio_left, audio_right])])
