@@ -400,3 +400,34 @@ def test_aligned_similarity_uses_ground_truth(renderings):
     assert aligned > 0.9
     assert aligned > stretched + 0.1
     assert ch.aligned_similarity(Ca, Ca, 10.0, a.truth, a.truth) == pytest.approx(1.0, abs=1e-6)
+
+
+# --------------------------------------------------------------------------
+# figures and widget (smoke tests: they build without error and show what they claim)
+# --------------------------------------------------------------------------
+
+def test_plots_and_widget_build():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cmr.plot import chroma as cplot
+    from cmr.widgets.chroma import chroma_explorer
+
+    y = np.concatenate([tone(60, 1.0), tone(67, 1.0)])
+    C = ch.chroma_iir(y, SR, feature_rate=10.0)
+    ax = cplot.chromagram(C, 10.0)
+    # frames are centred: the image spans [-0.5/rate, (N-0.5)/rate]
+    assert ax.images[0].get_extent()[:2] == pytest.approx([-0.05, (C.shape[1] - 0.5) / 10.0])
+    cplot.pitchgram(ch.pitch_features(y, SR, feature_rate=10.0), 10.0)
+    cplot.filter_responses([21, 69, 108])
+    cplot.spectrogram(y, SR, mark_pitches=[60, 67])
+    cplot.chroma_grid([(C, 10.0, "a"), (ch.crp(ch.pitch_features(y, SR, 10.0)), 10.0, "crp")])
+    cplot.shift_similarities(np.linspace(0, 1, 12))
+    assert cplot.note_name(60) == "C4" and cplot.note_name(21) == "A0"
+    plt.close("all")
+    box = chroma_explorer({"a": y, "b": 0.5 * y}, SR)
+    players = box.children[-1].children
+    assert len(players) == 2 and all("<audio" in p.value for p in players)
+    plt.close("all")
