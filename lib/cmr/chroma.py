@@ -32,6 +32,9 @@ Overview
     Tuning estimation (cents) and cyclic shifts for transposition.
 ``symbolic_chroma``
     Chroma from a note list, at the same feature rate as audio chroma.
+``frame_cosine``, ``stretched_similarity``, ``aligned_similarity``
+    Compare two feature sequences frame by frame (directly, after a linear
+    stretch, or at corresponding score positions of two renderings).
 ``chroma``
     One entry point for all variants: ``C, rate = chroma(y, sr, kind=...)``.
 """
@@ -508,8 +511,10 @@ def pitch_features(y, sr: float, feature_rate: float = 50.0, window_seconds: flo
 
     Returns
     -------
-    np.ndarray, shape (88, N), float32, mean power per second-window;
-    row ``i`` is MIDI pitch ``21 + i``; feature rate = ``feature_rate``.
+    np.ndarray, shape (88, 1 + floor(len(y) / sr * feature_rate)), float32
+        Mean power of each pitch band over the window around each frame
+        centre; row ``i`` is MIDI pitch ``21 + i``; feature rate =
+        ``feature_rate``.
     """
     from . import filterbank
 
