@@ -214,5 +214,7 @@ def test_interpretation_switcher_continues_at_the_mapped_position():
     assert slider.max == pytest.approx(20.0)
     assert "press play" in info.value
     play.click()  # playing B from 8 s; switching back estimates the playhead (>= 8 s of B)
+    assert "autoplay" in box.children[3].value
     toggle.value = "A"
     assert 4.0 <= slider.value <= 4.5
+    assert "<b>A</b> from 4." in box.children[3].value

@@ -18,6 +18,7 @@ FEATURE_CHOICES = {
 
 
 def _clip_player(y, sr, start, seconds, autoplay=False):
+    """An IPython Audio object for ``seconds`` of ``y`` from ``start`` (normalised unless silent)."""
     from IPython.display import Audio
 
     a = max(0, int(round(start * sr)))
@@ -26,6 +27,16 @@ def _clip_player(y, sr, start, seconds, autoplay=False):
         clip = np.zeros(max(1, sr // 10), dtype=np.float32)
         return Audio(clip, rate=sr, normalize=False, autoplay=autoplay)
     return Audio(clip, rate=sr, normalize=True, autoplay=autoplay)
+
+
+def _player_html(label, y, sr, start, seconds, autoplay=False) -> str:
+    """HTML of a labelled audio player.
+
+    Players live in ``HTML`` widgets rather than being displayed inside an
+    ``Output`` widget: an Audio display inside an Output widget can stall
+    nbclient when a notebook is executed from a script (jupyter/nbclient#312).
+    """
+    return f"{label}<br>{_clip_player(y, sr, start, seconds, autoplay=autoplay)._repr_html_()}"
 
 
 def path_explorer(examples: dict, sr: int, a: str | None = None, b: str | None = None, listen_seconds: float = 4.0):
@@ -48,7 +59,6 @@ def path_explorer(examples: dict, sr: int, a: str | None = None, b: str | None =
     """
     import ipywidgets as W
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     from .. import chroma as ch
     from .. import dtw, sync, synth
@@ -72,6 +82,7 @@ def path_explorer(examples: dict, sr: int, a: str | None = None, b: str | None =
     w_pos = W.FloatSlider(value=5.0, min=0.0, max=30.0, step=0.5, description="position in A (s)",
                           continuous_update=False, style=style, layout=W.Layout(width="420px"))
     out = W.Output()
+    audio_a, audio_b = W.HTML(), W.HTML()
     chroma_cache: dict = {}
     shift_cache: dict = {}
 
@@ -129,16 +140,14 @@ def path_explorer(examples: dict, sr: int, a: str | None = None, b: str | None =
                 print("error at the note onsets of A:", sync.alignment_errors(path_s, onsets[ok], ref[ok]))
             print(f"A at {t_a:.2f} s  ->  B at {t_b:.2f} s (ground truth "
                   f"{float(synth.map_time(np.array([t_a]), ta, tb)[0]):.2f} s)")
-            display(W.HBox([W.VBox([W.Label(f"A: {va} from {t_a:.1f} s")]),
-                            W.VBox([W.Label(f"B: {vb} from {t_b:.1f} s")])]))
-            display(_clip_player(ya, sr, t_a, listen_seconds))
-            display(_clip_player(yb, sr, t_b, listen_seconds))
+        audio_a.value = _player_html(f"<b>A</b>: {va} from {t_a:.1f} s", ya, sr, t_a, listen_seconds)
+        audio_b.value = _player_html(f"<b>B</b>: {vb} from {t_b:.1f} s", yb, sr, t_b, listen_seconds)
 
     for w in (w_a, w_b, w_feat, w_rate, w_steps, w_band, w_pos):
         w.observe(update, names="value")
     update()
     controls = W.VBox([W.HBox([w_a, w_b]), W.HBox([w_feat, w_rate]), W.HBox([w_steps, w_band]), w_pos])
-    return W.VBox([controls, out])
+    return W.VBox([controls, out, W.HBox([audio_a, audio_b])])
 
 
 def interpretation_switcher(versions: dict, sr: int, alignments: dict | None = None, reference: str | None = None,
@@ -169,7 +178,6 @@ def interpretation_switcher(versions: dict, sr: int, alignments: dict | None = N
         Each clip plays at most this long (players in the workbook stay short).
     """
     import ipywidgets as W
-    from IPython.display import display
 
     from .. import sync
 
@@ -188,7 +196,7 @@ def interpretation_switcher(versions: dict, sr: int, alignments: dict | None = N
     w_play = W.Button(description="play from slider", icon="play")
     w_stop = W.Button(description="stop", icon="stop")
     w_info = W.HTML()
-    out = W.Output()
+    w_audio = W.HTML()
 
     def playhead() -> float:
         if state["started"] is None:
@@ -198,9 +206,8 @@ def interpretation_switcher(versions: dict, sr: int, alignments: dict | None = N
 
     def play(name, t):
         state["version"], state["offset"], state["started"] = name, t, time.monotonic()
-        with out:
-            out.clear_output(wait=True)
-            display(_clip_player(versions[name], sr, t, clip_seconds, autoplay=True))
+        w_audio.value = _player_html(f"<b>{name}</b> from {t:.1f} s", versions[name], sr, t, clip_seconds,
+                                     autoplay=True)
 
     def set_slider(name, t):
         state["mute"] = True
@@ -228,12 +235,11 @@ def interpretation_switcher(versions: dict, sr: int, alignments: dict | None = N
         t = playhead()
         state["started"] = None
         set_slider(w_version.value, t)
-        with out:
-            out.clear_output()
+        w_audio.value = ""
         w_info.value = f"stopped at about {t:.1f} s of <b>{w_version.value}</b>"
 
     w_version.observe(on_switch, names="value")
     w_play.on_click(on_play)
     w_stop.on_click(on_stop)
     w_info.value = "choose a version, press play, then switch versions while it plays"
-    return W.VBox([w_version, W.HBox([w_pos, w_play, w_stop]), w_info, out])
+    return W.VBox([w_version, W.HBox([w_pos, w_play, w_stop]), w_info, w_audio])
