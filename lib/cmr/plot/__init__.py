@@ -43,7 +43,9 @@ def chromagram(C, feature_rate: float, ax=None, title: str | None = None, cmap: 
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 2.5))
     n = C.shape[1]
-    extent = [start_time, start_time + n / feature_rate, -0.5, 11.5]
+    # frame k is centred at start_time + k / feature_rate (the cmr.chroma convention)
+    half = 0.5 / feature_rate
+    extent = [start_time - half, start_time + n / feature_rate - half, -0.5, 11.5]
     im = ax.imshow(C, origin="lower", aspect="auto", cmap=cmap, extent=extent, interpolation="nearest")
     ax.set_yticks(range(12))
     ax.set_yticklabels(PITCH_CLASSES)
