@@ -592,7 +592,7 @@ precision, recall and F-measure (tolerance 1 s) against the occurrences in
 sel = mt.select_matches(curve_full, num=None, threshold=0.1, exclusion=2.0)
 ev1 = mt.evaluate_matches(sel, occ_others, tolerance=1.0)
 print(len(sel), "matches; precision", round(ev1.precision, 2), "recall", round(ev1.recall, 2), "F", round(ev1.f_measure, 2))
-""", hidden=True),
+""", hidden=True, check=True),
     md("""
 **Exercise 2 (feature rate).** Build the example database at 1 Hz with 4 s
 smoothing (the classic CENS setting) and repeat the query-length study for
@@ -610,7 +610,7 @@ print(length_study([10]).to_string(index=False))
 db, FR = db_keep, FR_keep
 # Coarse features blur the harmony that changes every beat in these short pieces, so they are less specific
 # here; in long recordings with slow harmonic rhythm and large tempo deviations the robustness can pay off.
-""", hidden=True),
+""", hidden=True, check=True),
     md("""
 **Exercise 3 (which key?).** Take 10 s from the middle of
 `schubert-lindenbaum / clarinet-piano` as the query and find the best match
@@ -628,7 +628,7 @@ q3 = db.doc_features(d_cl)[:, int(12 * FR):int(22 * FR)]
 m3 = mt.select_matches(mt.diagonal_matching(q3, db.subset(["schubert-lindenbaum/cello-piano-down5"]),
                                             tempo_factors=TEMPI, transposition_invariant=True), num=1)[0]
 print("shift", m3.shift, "=", m3.shift - 12, "semitones: the cello version is a fourth (5 semitones) lower")
-""", hidden=True),
+""", hidden=True, check=True),
     md("""
 **Exercise 4 (local warping).** The `mozart-k545 / piano-rubato` version
 changes its tempo continuously. Query 10 s of the plain piano version and
@@ -656,7 +656,7 @@ for name, kw in {"diagonal, 9 factors": dict(method="diagonal", tempo_factors=TE
           f"false: {[round(m.cost, 3) for m, c in zip(ms, ev4.correct) if not c][:3]}")
 # With unit weights a (2, 1) step skips a query frame without paying for it: paths that run twice as fast
 # as the query sum only about M/2 costs, so unrelated passages look cheaper and close the gap to true matches.
-""", hidden=True),
+""", hidden=True, check=True),
     md("""
 ## 12 Further reading
 
