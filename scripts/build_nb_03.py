@@ -661,8 +661,8 @@ for name, kw in {"diagonal, 9 factors": dict(method="diagonal", tempo_factors=TE
 ## 12 Further reading
 
 * M. Müller, F. Kurth, M. Clausen: *Audio matching via chroma-based
-  statistical features.* Proc. International Society for Music Information
-  Retrieval Conference (ISMIR), London, 2005. CENS features and diagonal
+  statistical features.* Proc. International Conference on Music Information
+  Retrieval (ISMIR), London, 2005. CENS features and diagonal
   matching with several query resolutions for tempo.
 * F. Kurth, M. Müller: *Efficient index-based audio matching.* IEEE
   Transactions on Audio, Speech, and Language Processing 16(2), 2008.
