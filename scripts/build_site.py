@@ -190,12 +190,46 @@ def degrade_widgets(nb) -> int:
 
 
 # --------------------------------------------------------------------------- rendering
+def _poll_in_slices(channel, slice_seconds: float = 1.0) -> None:
+    """Make ``channel.get_msg(timeout)`` wait in short polls instead of one long one.
+
+    With the async client (jupyter_client 8, pyzmq 27) a reply that is
+    already in the socket is sometimes not noticed until the poll's timeout
+    runs out: we measured cells whose reply came exactly when nbclient's
+    per-cell timeout (600 s) expired while the kernel had been idle all
+    along. Re-polling every second bounds that delay to about a second.
+    """
+    from queue import Empty
+    from time import monotonic
+
+    original = channel.get_msg
+
+    async def get_msg(timeout=None):
+        deadline = None if timeout is None else monotonic() + timeout
+        while True:
+            remaining = slice_seconds if deadline is None else max(0.0, deadline - monotonic())
+            try:
+                return await original(timeout=min(slice_seconds, remaining))
+            except Empty:
+                if deadline is not None and monotonic() >= deadline:
+                    raise
+
+    channel.get_msg = get_msg
+
+
 def execute(nb, nbdir: Path, timeout: int):
     from nbclient import NotebookClient
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(nbdir)}},
-                            store_widget_state=True)
+    class Client(NotebookClient):
+        async def async_start_new_kernel_client(self):
+            kc = await super().async_start_new_kernel_client()
+            _poll_in_slices(kc.shell_channel)
+            _poll_in_slices(kc.iopub_channel)
+            return kc
+
+    client = Client(nb, timeout=timeout, kernel_name="python3",
+                    resources={"metadata": {"path": str(nbdir)}},
+                    store_widget_state=True)
     client.execute()
     return nb
 
