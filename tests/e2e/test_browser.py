@@ -162,4 +162,8 @@ def test_built_site_in_browser(page):
     site = ROOT / "build" / "site"
     if not (site / "index.html").is_file():
         pytest.skip("no build/site: run `make html` first to check the real site in the browser")
+    built_at = (site / "index.html").stat().st_mtime
+    newer = [p.name for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if p.stat().st_mtime > built_at]
+    if newer:
+        pytest.skip(f"build/site is older than {newer}: run `make html` again")
     assert _check_site_in_browser(page, site) == []
