@@ -95,7 +95,7 @@ def main(argv=None):
     ap.add_argument("--queries", type=int, default=N_QUERIES)
     ap.add_argument("--slow-queries", type=int, default=330, help="queries for the k-d tree and LSH")
     ap.add_argument("-k", type=int, default=10)
-    args = ap.parse_args(argv)
+    args = ap.parse_args([] if argv is None else argv)   # benchmarks/run.py calls main() without arguments
     k = args.k
 
     t0 = time.perf_counter()
@@ -161,4 +161,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

@@ -54,8 +54,8 @@ def _check_k(k) -> int:
     return int(k)
 
 
-def _topk_rows(d2: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the k smallest entries of d2 (squared distances), sorted."""
+def _topk_rows(d2: np.ndarray, k: int, row_offset=None) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the k smallest entries of d2 (squared distances up to ``row_offset``), sorted."""
     n = d2.shape[1]
     kk = min(k, n)
     if kk < n:
@@ -63,6 +63,8 @@ def _topk_rows(d2: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     else:
         part = np.broadcast_to(np.arange(n), (d2.shape[0], n)).copy()
     vals = np.take_along_axis(d2, part, axis=1)
+    if row_offset is not None:
+        vals = vals + row_offset[:, None]
     order = np.argsort(vals, axis=1, kind="stable")
     idx = np.take_along_axis(part, order, axis=1)
     dist = np.sqrt(np.maximum(np.take_along_axis(vals, order, axis=1), 0.0))
@@ -160,8 +162,9 @@ class BruteForceIndex(_Index):
     """Exact k-nearest-neighbour search with blocked matrix products.
 
     ``||q - x||^2 = ||q||^2 - 2 q.x + ||x||^2`` for a block of queries against
-    all rows at once (one BLAS call), then ``np.argpartition`` picks the ``k``
-    smallest without sorting everything.
+    all rows at once (one BLAS call; ``||q||^2`` does not change the ranking
+    and is added to the winners only), then ``np.argpartition`` picks the
+    ``k`` smallest without sorting everything.
 
     Parameters
     ----------
@@ -199,11 +202,10 @@ class BruteForceIndex(_Index):
         idx = np.empty((len(Q), k), dtype=np.int64)
         for a in range(0, len(Q), self.block):
             q = Q[a:a + self.block]
-            d2 = q @ self.X.T
-            d2 *= -2.0
+            # ||x||^2 - 2 q.x ranks like the squared distance; ||q||^2 is added to the k winners only
+            d2 = (-2.0 * q) @ self.X.T
             d2 += self._xx[None, :]
-            d2 += np.einsum("ij,ij->i", q, q)[:, None]
-            dist[a:a + len(q)], idx[a:a + len(q)] = _topk_rows(d2, k)
+            dist[a:a + len(q)], idx[a:a + len(q)] = _topk_rows(d2, k, np.einsum("ij,ij->i", q, q))
         return dist, idx
 
 
