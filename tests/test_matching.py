@@ -371,6 +371,34 @@ def test_widgets_update_without_errors():
     table.children[1].children[-1].click()  # the play button of rank 1 (row = HBox(text, button))
 
 
+def test_query_explorer_does_not_list_the_query_itself(monkeypatch):
+    """Both methods: the query's own passage is blanked (DTW curves are anchored at the match end)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    pytest.importorskip("ipywidgets")
+    from cmr.widgets import matching as mw
+
+    db = mt.example_database(4.0, pieces=["bach-bwv846", "mozart-k545"])
+    seen = []
+    select = mt.select_matches
+
+    def spy(curve, **kwargs):
+        out = select(curve, **kwargs)
+        seen.append((curve.method, out))
+        return out
+
+    monkeypatch.setattr(mt, "select_matches", spy)
+    box = mw.query_explorer(db, lambda d: np.zeros(22050, np.float32), default_doc="mozart-k545/piano")
+    box.children[0].children[2].children[0].value = "dtw"
+    methods = [m for m, _ in seen]
+    assert "diagonal" in methods and "dtw" in methods
+    d = db.doc_index("mozart-k545/piano")
+    for method, matches in seen:
+        # default query: 2-12 s of mozart-k545/piano; it must not come back as a match of itself
+        for m in matches:
+            assert not (m.doc == d and abs(m.start - 2.0) <= 1.0 and abs(m.end - 12.0) <= 1.0), (method, m)
+
+
 def test_select_matches_equals_iterative_minimum():
     """The sorted greedy selection equals 'take the minimum, blank its neighbourhood, repeat'."""
     rng = np.random.default_rng(13)

@@ -153,8 +153,10 @@ def query_explorer(db, get_audio, occurrences_fn=None, sr: int = 22050, num: int
         if method_w.value == "diagonal":
             kwargs["tempo_factors"] = tempo_factors
         curve = mt.matching_curve(query, db, method=method_w.value, **kwargs)
-        # the query itself is not a result
-        curve.cost[db.offsets[d] + max(0, a - L // 2): db.offsets[d] + a + L // 2 + 1] = np.inf
+        # the query itself is not a result: blank half a query length around its own position, which is
+        # its start frame for diagonal curves and its last frame for DTW curves (anchor "end")
+        own = a if curve.anchor == "start" else min(a + L, X.shape[1]) - 1
+        curve.cost[db.offsets[d] + max(0, own - L // 2): db.offsets[d] + min(X.shape[1], own + L // 2 + 1)] = np.inf
         matches = mt.select_matches(curve, num=num)
         occ = occurrences_fn(d, a / fr, (a + L) / fr) if occurrences_fn else None
         relevant = None
