@@ -14,7 +14,6 @@ def version_explorer(piece: str | None = None, seconds: float = 10.0):
     """
     import ipywidgets as W
     import matplotlib.pyplot as plt
-    from IPython.display import display
 
     from .. import audio, plot
     from ..plot import representations as rp
@@ -29,6 +28,9 @@ def version_explorer(piece: str | None = None, seconds: float = 10.0):
     w_start = W.FloatSlider(value=0.0, min=0.0, max=20.0, step=1.0, description="start (s)",
                             continuous_update=False, style=style)
     out = W.Output()
+    # the player is an HTML widget (an <audio> element with the data inline): an Audio object
+    # displayed inside an Output widget can keep headless execution waiting (jupyter/nbconvert#2029)
+    player = W.HTML()
 
     def draw(*_):
         row = ex[(ex["piece"] == w_piece.value) & (ex["version"] == w_version.value)]
@@ -56,7 +58,7 @@ def version_explorer(piece: str | None = None, seconds: float = 10.0):
             print(f"tempo factor {row['tempo_factor']}, transpose {row['transpose']:+d} semitones, "
                   f"tuning {row['tuning_cents']:+.0f} cents, programs {row['programs']}, "
                   f"reverb {row['reverb']}, {noise}; {len(g.notes)} notes, {row['duration']:.1f} s")
-            display(plot.audio(seg, sr))
+        player.value = plot.audio(seg, sr)._repr_html_()
 
     def on_piece(change):
         versions = list(ex.loc[ex["piece"] == change["new"], "version"])
@@ -69,7 +71,7 @@ def version_explorer(piece: str | None = None, seconds: float = 10.0):
     w_piece.observe(on_piece, "value")
     w_version.observe(draw, "value")
     w_start.observe(draw, "value")
-    box = W.VBox([W.HBox([w_piece, w_version, w_start]), out])
+    box = W.VBox([W.HBox([w_piece, w_version, w_start]), out, player])
     draw()
     return box
 
@@ -89,7 +91,6 @@ def motif_explorer(notes, motif, part_names=None, measure_lines=None, bpm: float
     import ipywidgets as W
     import matplotlib.pyplot as plt
     import pandas as pd
-    from IPython.display import display
 
     from .. import plot, symbolic
     from ..plot import representations as rp
@@ -101,6 +102,7 @@ def motif_explorer(notes, motif, part_names=None, measure_lines=None, bpm: float
                           continuous_update=False, style=style)
     w_all = W.Checkbox(value=False, description="show every transposition")
     out = W.Output()
+    player = W.HTML()  # HTML, not an Audio object in the Output (see version_explorer)
     offs = [float(o) for o, _ in motif]
     base = min(offs)
 
@@ -119,11 +121,11 @@ def motif_explorer(notes, motif, part_names=None, measure_lines=None, bpm: float
             m = pd.DataFrame({"start_beat": [o - base for o in offs],
                               "end_beat": [o - base for o in offs[1:]] + [offs[-1] - base + 1.0],
                               "pitch": [int(p) + w_shift.value for _, p in motif], "velocity": 90, "part": 0})
-            r = render(m, Version(bpm=bpm, programs=program, tail=0.6))
-            display(plot.audio(r.audio, r.sr))
+        r = render(m, Version(bpm=bpm, programs=program, tail=0.6))
+        player.value = f"<div>the motif at {w_shift.value:+d} semitones:</div>" + plot.audio(r.audio, r.sr)._repr_html_()
 
     w_shift.observe(draw, "value")
     w_all.observe(draw, "value")
-    box = W.VBox([W.HBox([w_shift, w_all]), out])
+    box = W.VBox([W.HBox([w_shift, w_all]), out, player])
     draw()
     return box
