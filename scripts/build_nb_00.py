@@ -86,8 +86,14 @@ first_pitched = next(m.group(0) for m in re.finditer(r"<note[ >].*?</note>", xml
 print(first_pitched)
 """),
     code("""
-n_note_elements = xml.count("<note")
-print(f"{len(xml.splitlines())} lines of MusicXML, {n_note_elements} <note> elements")
+n_note_elements = len(re.findall(r"<note[ >]", xml))
+print(f"{len(xml.splitlines())} lines of MusicXML, {n_note_elements} <note> elements "
+      f"({xml.count('<rest')} of them rests)")
+divisions = int(re.search(r"<divisions>(\\d+)</divisions>", xml).group(1))
+dur = int(re.search(r"<duration>(\\d+)</duration>", first_pitched).group(1))
+kind = re.search(r"<type>(\\w+)</type>", first_pitched).group(1)
+print(f"{divisions} divisions per quarter note: the note above lasts {dur}/{divisions} = "
+      f"{dur / divisions:g} quarter notes (its <type> says: {kind})")
 """, check=True),
     md("""
 ### 1.3 The note table and MIDI events
@@ -95,7 +101,8 @@ print(f"{len(xml.splitlines())} lines of MusicXML, {n_note_elements} <note> elem
 For retrieval we flatten the score into a **note table**: one row per
 sounding note with onset and offset in *beats* (quarter notes from the
 start), MIDI pitch $p \\in \\{0, \\dots, 127\\}$ (middle C = 60), velocity,
-part and measure. Tied notes become one note; spelling and layout are gone.
+part and measure (the column `voice` holds the name of the note's part).
+Tied notes become one note; spelling and layout are gone.
 MIDI files store the same information as a stream of `note_on` / `note_off`
 events, each with a *delta time* in ticks since the previous event; with
 $r$ ticks per quarter note and a tempo of $\\mathrm{bpm}$ quarter notes per
@@ -439,8 +446,9 @@ How the example audio is made: `audio/README.md`, `scripts/make_audio.py`
 def main(argv):
     path = write(NOTEBOOKS / NAME, cells)
     if "--no-exec" not in argv:
-        # nbtools.execute waits for its timeout after the last cell when the notebook holds widgets
-        # (an nbclient shutdown wait, not a slow cell; nbval runs it in ~20 s), hence the short timeout
+        # the widgets play audio through HTML widgets, not Audio objects inside an Output widget,
+        # which made execution idle until the timeout (jupyter/nbconvert#2029); the short timeout
+        # stays as a guard
         print(f"{NAME}: executed in {execute(path, timeout=90):.1f} s")
 
 
