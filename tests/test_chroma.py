@@ -431,3 +431,62 @@ def test_plots_and_widget_build():
     players = box.children[-1].children
     assert len(players) == 2 and all("<audio" in p.value for p in players)
     plt.close("all")
+
+
+def test_chroma_explorer_reacts_to_its_controls(monkeypatch):
+    """Every control redraws: the similarity line and the players change; play_sr sets the player rate."""
+    import base64
+    import io
+    import re
+    import wave
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from cmr import audio, synth
+    from cmr.widgets.chroma import chroma_explorer
+
+    names = ["piano", "piano-rubato"]
+    versions = {v: audio.load_example("mozart-k545", v) for v in names}
+    truths = {v: synth.load_example_truth("mozart-k545", v) for v in names}
+    shown = []  # the left chromagram of every redraw
+    monkeypatch.setattr(plt, "show", lambda *a, **k: shown.append(plt.gcf().axes[0].images[0].get_array().copy()))
+    box = chroma_explorer(versions, SR, truths=truths, excerpt=3.0, play_sr=11025)
+    rows = box.children[0].children
+    w_left, w_right, w_kind = rows[0].children
+    w_rate, w_norm, w_quant = rows[1].children
+    w_gamma, w_smooth = rows[2].children
+    w_start = rows[3]
+    info = box.children[2]
+    players = box.children[-1].children
+
+    def rate_and_seconds(html):
+        data = base64.b64decode(re.search(r"base64,([A-Za-z0-9+/=]+)", html).group(1))
+        with wave.open(io.BytesIO(data)) as f:
+            return f.getframerate(), round(f.getnframes() / f.getframerate(), 2)
+
+    def similarity():
+        return float(re.search(r"positions: ([0-9.]+)", info.value).group(1))
+
+    assert [rate_and_seconds(p.value) for p in players] == [(11025, 3.0)] * 2
+    old = players[0].value
+    w_start.value = 2.0
+    assert players[0].value != old and "2.0-5.0 s" in players[0].value
+    w_rate.value = 5
+    assert "5.00 Hz" in info.value
+    for widget, value in [(w_smooth, 11), (w_gamma, 100), (w_quant, True), (w_kind, "stft"), (w_right, "piano")]:
+        old = similarity()
+        widget.value = value
+        assert similarity() != old, widget.description
+    assert similarity() == pytest.approx(1.0)  # the same version on both sides
+    # the frame normalisation leaves cosine similarities alone but changes the picture
+    w_quant.value = False
+    before = shown[-1]
+    w_norm.value = None
+    assert not np.allclose(shown[-1], before)
+    assert len(shown) == 10  # one redraw per change
+    plt.close("all")
+    with pytest.raises(ValueError, match="play_sr"):
+        chroma_explorer({"a": versions["piano"]}, SR, play_sr=10.5)

@@ -5,7 +5,7 @@ import numpy as np
 
 
 def chroma_explorer(versions: dict, sr: int, left: str | None = None, right: str | None = None, truths=None,
-                    excerpt: float = 12.0):
+                    excerpt: float = 12.0, play_sr: int | None = None):
     """Chromagrams of two versions side by side, recomputed as you change the parameters.
 
     Controls: feature type (IIR filterbank, STFT, CQT), feature rate,
@@ -24,9 +24,15 @@ def chroma_explorer(versions: dict, sr: int, left: str | None = None, right: str
         corresponding score positions is printed under the figure.
     excerpt : float
         Length in seconds of the excerpt drawn and played.
+    play_sr : int, Hz, optional
+        Sample rate of the players (default ``sr``). A lower rate, e.g.
+        11025, halves the audio stored with the saved notebook.
     """
+    from math import gcd
+
     import ipywidgets as W
     import matplotlib.pyplot as plt
+    from scipy.signal import resample_poly
 
     from .. import chroma as ch
     from .. import plot
@@ -35,6 +41,8 @@ def chroma_explorer(versions: dict, sr: int, left: str | None = None, right: str
     names = list(versions)
     if len(names) < 1:
         raise ValueError("chroma_explorer: versions must hold at least one audio signal")
+    if play_sr is not None and (int(play_sr) != play_sr or play_sr < 1000):
+        raise ValueError(f"play_sr: expected a sample rate in Hz >= 1000 or None, got {play_sr!r}")
     left = left or names[0]
     right = right or names[min(1, len(names) - 1)]
     style = {"description_width": "initial"}
@@ -98,7 +106,11 @@ def chroma_explorer(versions: dict, sr: int, left: str | None = None, right: str
             text += f"<br><b>mean cosine similarity at corresponding score positions: {sim:.3f}</b>"
         info.value = text
         for box, name in ((audio_left, a), (audio_right, b)):
-            player = plot.audio(versions[name], sr, start=t0, duration=excerpt)
+            clip = np.asarray(versions[name][int(round(t0 * sr)):int(round((t0 + excerpt) * sr))], np.float32)
+            if play_sr and int(play_sr) != sr:
+                g = gcd(int(play_sr), int(sr))
+                clip = resample_poly(clip, int(play_sr) // g, int(sr) // g).astype(np.float32)
+            player = plot.audio(clip, int(play_sr or sr))
             end = min(t0 + excerpt, len(versions[name]) / sr)
             box.value = f"<b>{name}</b>, {t0:.1f}-{end:.1f} s<br>{player._repr_html_()}"
 
