@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 import matplotlib.pyplot as plt
 from IPython.display import display
+from scipy.signal import resample_poly
 
 import cmr
 from cmr import audio, chroma as ch, filterbank as fb, synth
@@ -57,6 +58,12 @@ from cmr.plot import chroma as cplot
 
 SR = audio.DEFAULT_SR  # 22050 Hz, the rate of every signal in the workbook
 pd.set_option("display.precision", 3)
+
+
+def listen(y, seconds=None):
+    # a normalised player for the first `seconds` of y, at 11025 Hz to keep the saved notebook small
+    seg = np.asarray(y[: None if seconds is None else int(seconds * SR)], dtype=np.float64)
+    return player(resample_poly(seg, 1, 2).astype(np.float32), SR // 2)
 
 
 def example(piece, version):
@@ -101,7 +108,7 @@ def harmonic_tone(midi, seconds=1.0, cents=0.0, amps=(1.0, 0.5, 0.25)):
     return (0.2 * y * np.hanning(t.size) ** 0.1).astype(np.float32)
 
 octaves = np.concatenate([harmonic_tone(48), harmonic_tone(60), harmonic_tone(72)])
-display(player(octaves, SR))
+display(listen(octaves))
 """),
     # ------------------------------------------------------------------ 2
     md(r"""
@@ -133,7 +140,7 @@ fig, ax = plt.subplots(figsize=(10, 3.5))
 cplot.spectrogram(excerpt, SR, n_fft=4096, hop_length=512, fmax=1100, ax=ax, mark_pitches=range(36, 85),
                   title="STFT magnitude (4096-sample window), Bach BWV 846, piano")
 plt.show(); plt.close(fig)
-display(player(excerpt, SR))
+display(listen(excerpt))
 """),
     code(r"""
 n_fft = 4096
@@ -302,7 +309,7 @@ print(f"organ vs strings at corresponding positions: pitch features {sim_pitch:.
     code(r"""
 fig = cplot.chroma_grid([(C_org, 10.0, "organ"), (C_str, 10.0, "strings")], ncols=2, width=12)
 plt.show(); plt.close(fig)
-display(player(y_org, SR, duration=12), player(y_str, SR, duration=12))
+display(listen(y_org, 12), listen(y_str, 12))
 """),
     md(r"""
 ### 5.2 Dynamics and normalisation
@@ -340,7 +347,7 @@ fig = cplot.chroma_grid([(E_flat / E_flat.max(), 10.0, "flat dynamics: energies"
                          (ch.normalize(E_flat), 10.0, "flat dynamics: normalised"),
                          (ch.normalize(E_cresc), 10.0, "crescendo: normalised")], ncols=2, width=12)
 plt.show(); plt.close(fig)
-display(player(r_flat.audio, SR), player(r_cresc.audio, SR))
+display(listen(r_flat.audio), listen(r_cresc.audio))
 """),
     md(r"""
 ### 5.3 Local tempo and smoothing
@@ -383,7 +390,7 @@ fig = cplot.chroma_grid([(ch.normalize(E_moz), 10.0, "piano, chroma 10 Hz"),
                          (Z_moz, rate, f"piano, CENS 41-10 ({rate:g} Hz)"),
                          (Z_rub, rate, f"piano-rubato, CENS 41-10 ({rate:g} Hz)")], ncols=2, width=12)
 plt.show(); plt.close(fig)
-display(player(y_moz, SR, duration=15), player(y_rub, SR, duration=15))
+display(listen(y_moz, 15), listen(y_rub, 15))
 """),
     md(r"""
 ### 5.4 Key: cyclic shifts
@@ -407,7 +414,7 @@ print(f"best shift: {int(np.argmax(sims))} semitone(s) up")
 fig, ax = plt.subplots(figsize=(6, 2.5))
 cplot.shift_similarities(sims, ax=ax, title="quartet shifted by k vs piano version (one semitone up)")
 plt.show(); plt.close(fig)
-display(player(y_q, SR, duration=10), player(y_up, SR, duration=10))
+display(listen(y_q, 10), listen(y_up, 10))
 """),
     md(r"""
 ### 5.5 Tuning
@@ -444,7 +451,7 @@ fig = cplot.chroma_grid([(C_in, 10.0, "in tune"),
                          (ch.chroma_iir(r_sharp.audio, SR, feature_rate=10.0, tuning_cents=cents), 10.0,
                           f"45 cents sharp, compensated ({cents:+.0f} cents)")], ncols=3, width=13)
 plt.show(); plt.close(fig)
-display(player(r_flat.audio, SR), player(r_sharp.audio, SR))
+display(listen(r_flat.audio), listen(r_sharp.audio))
 """),
     # ------------------------------------------------------------------ 6
     md(r"""
@@ -471,7 +478,7 @@ from cmr.widgets.chroma import chroma_explorer
 names = ["piano", "piano-rubato", "epiano-bb", "vibraphone-room"]
 moz_audio = {v: audio.load_example("mozart-k545", v) for v in names}
 moz_truth = {v: synth.load_example_truth("mozart-k545", v) for v in names}
-chroma_explorer(moz_audio, SR, left="piano", right="piano-rubato", truths=moz_truth)
+chroma_explorer(moz_audio, SR, left="piano", right="piano-rubato", truths=moz_truth, play_sr=SR // 2)
 """),
     # ------------------------------------------------------------------ 7
     md(r"""
