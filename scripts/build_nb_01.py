@@ -566,11 +566,12 @@ for midi in (48, 72):
     P_t = ch.pitch_features(y, SR, feature_rate=10.0)[:, 5:15].mean(axis=1)
     C_t = ch.chroma_iir(y, SR, feature_rate=10.0)[:, 5:15].mean(axis=1)
     print(f"{cplot.note_name(midi)}: strongest pitch {cplot.note_name(21 + P_t.argmax())}, "
-          f"strongest chroma bin {ch.PITCH_CLASSES[C_t.argmax()]}")
+          f"strongest chroma bin {ch.PITCH_CLASSES[C_t.argmax()]}, "
+          f"chroma C {C_t[0]:.2f}, G {C_t[7]:.2f} (l2-normalised)")
 c3 = ch.chroma_iir(harmonic_tone(48, 2.0), SR, feature_rate=10.0)[:, 5:15]
 c5 = ch.chroma_iir(harmonic_tone(72, 2.0), SR, feature_rate=10.0)[:, 5:15]
 print(f"mean cosine similarity of the two chromagrams: {ch.frame_cosine(c3, c5).mean():.2f}")
-# The third harmonic (a twelfth above) puts some energy on G, in both cases.
+# The third harmonic (a twelfth above, amplitude 0.25) puts a little energy on G, in both cases.
 """, hidden=True, check=True),
     md(r"""
 **Exercise 2 (key).** Schubert's *Der Lindenbaum* exists in the example set
