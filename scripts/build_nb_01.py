@@ -126,7 +126,9 @@ spaced $f(p)\,(2^{1/12}-1) \approx 0.06\, f(p)$ apart: 1.6 Hz at A0 but
 209 Hz at A7. A 4096-sample window at 22050 Hz (186 ms) has 5.4 Hz bins,
 so below about 90 Hz several piano keys share one bin, while at the top
 one semitone spans dozens of bins. Chroma from an STFT (librosa's
-`chroma_stft`) assigns every bin to the nearest pitch class, which works in
+`chroma_stft`) hands every bin to the pitch classes around its centre
+frequency with Gaussian weights, which widen where a bin is wider than a
+semitone, and by default weights the octaves around C5 most. That works in
 the middle register and blurs the bass.
 
 The figure shows the first 10 s of Bach's C major prelude (piano). White
@@ -490,7 +492,7 @@ reverberation), we compute:
 
 | variant | what it is |
 |---|---|
-| STFT | librosa `chroma_stft`: power spectrogram bins mapped to the nearest pitch class |
+| STFT | librosa `chroma_stft`: power spectrogram bins spread onto the pitch classes around their frequency (Gaussian weights) |
 | CQT | librosa `chroma_cqt`: constant-Q transform, 3 bins per semitone, folded |
 | IIR | our filterbank: 88 pitch energies folded to 12 |
 | IIR + log (CLP) | log compression $\log(1+100\,P)$ of the pitch energies before folding |
