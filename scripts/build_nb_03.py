@@ -120,8 +120,9 @@ of frame $n$ (here from the IIR filterbank at 10 frames per second).
    neighbourhood of a second or more, so articulation and small local
    tempo deviations matter less: *robustness to local tempo*.
 4. **Downsample** by keeping every $d$-th frame and normalise to unit length,
-   $f_m = s_{md} / \\|s_{md}\\|_2$. Fewer frames make matching cheaper, and a
-   coarse grid forgives more timing differences.
+   $f_m = s_{md} / \\|s_{md}\\|_2$ (for a ratio that is not an integer, such
+   as 10 Hz to 4 Hz with $d = 2.5$, the frame nearest to $md$). Fewer frames make
+   matching cheaper, and a coarse grid forgives more timing differences.
 
 The cell computes each step for the piano and the church-organ version
 (slower, with a final ritardando, in a reverberant room).
