@@ -653,8 +653,8 @@ for name, kw in {"diagonal, 9 factors": dict(method="diagonal", tempo_factors=TE
     c4.cost[db.offsets[d_mp]:db.offsets[d_mp + 1]] = np.inf
     ms = mt.select_matches(c4, num=6)
     ev4 = mt.evaluate_matches(ms, occ4, tolerance=1.0)
-    print(f"{name:22s} true: {[round(m.cost, 3) for m, c in zip(ms, ev4.correct) if c]}  "
-          f"false: {[round(m.cost, 3) for m, c in zip(ms, ev4.correct) if not c][:3]}")
+    true = ", ".join(f"{m.meta['version']} {m.cost:.3f}" for m, c in zip(ms, ev4.correct) if c)
+    print(f"{name:22s} true: {true};  false: {[round(m.cost, 3) for m, c in zip(ms, ev4.correct) if not c][:3]}")
 # With unit weights a (2, 1) step skips a query frame without paying for it: paths that run twice as fast
 # as the query sum only about M/2 costs, so unrelated passages look cheaper and close the gap to true matches.
 """, hidden=True, check=True),
