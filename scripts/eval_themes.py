@@ -144,12 +144,16 @@ def main(argv=None) -> None:
                      "top50": round(100 * acc[50], 1), "pos_ok": round(100 * pos_ok.mean(), 1),
                      "mean_rank": round(float(ranks.mean()), 1), "seconds": round(secs, 1)})
         print(rows[-1], flush=True)
+        if not args.quick:  # save after every row: a long run that stops keeps what it measured
+            suffix = f"_{args.table}" if args.table else ""
+            pd.DataFrame(rows).to_csv(RESULTS_CSV.with_name(f"themes_results{suffix}.csv"), index=False)
+            pd.DataFrame(rank_cols).to_csv(RANKS_CSV.with_name(f"themes_ranks{suffix}.csv"), index=False)
     total = time.perf_counter() - t_all
     res = pd.DataFrame(rows)
     hours = float(sum(db.n_frames for db, _ in dbs.values()) / len(dbs) / themes.FEATURE_RATE / 3600)
     print(f"\n{len(theme_df)} themes x {len(pieces)} recordings ({hours:.2f} h), feature rate "
           f"{themes.FEATURE_RATE:g} Hz; total {total:.0f} s")
-    print(res.to_markdown(index=False) if hasattr(res, "to_markdown") else res.to_string(index=False))
+    print(res.to_string(index=False))
     if not args.quick:
         suffix = f"_{args.table}" if args.table else ""
         out_res = RESULTS_CSV.with_name(f"themes_results{suffix}.csv")
