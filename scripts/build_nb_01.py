@@ -124,7 +124,8 @@ $$ X(n, k) = \sum_{r=0}^{N-1} x(r + nH)\, w(r)\, e^{-2\pi i k r / N}, \qquad
 Its bins are spaced $f_s/N$ Hz apart everywhere, while semitones are
 spaced $f(p)\,(2^{1/12}-1) \approx 0.06\, f(p)$ apart: 1.6 Hz at A0 but
 209 Hz at A7. A 4096-sample window at 22050 Hz (186 ms) has 5.4 Hz bins,
-so below about 90 Hz several piano keys share one bin, while at the top
+so below about 90 Hz neighbouring piano keys lie less than one bin apart
+(around A0 three keys share a bin, see the table below), while at the top
 one semitone spans dozens of bins. Chroma from an STFT (librosa's
 `chroma_stft`) hands every bin to the pitch classes around its centre
 frequency with Gaussian weights, which widen where a bin is wider than a
