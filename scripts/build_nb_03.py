@@ -152,25 +152,18 @@ plt.show(); plt.close(fig)
     md("""
 How similar are the two versions after each step? We compare every frame of
 the piano version with the organ frame that plays the same score position
-(ground truth), using the cosine similarity, and average. The numbers are
+(ground truth), using the cosine similarity, and average
+(`cmr.chroma.aligned_similarity`, from notebook 01). The numbers are
 exact properties of these two renderings; a value of 1 would mean identical
 features.
 """),
     code("""
-def aligned_similarity(A, B, rate_a, rate_b, truth_a, truth_b):
-    \"\"\"Mean cosine similarity of frames of A and the frames of B at the same score position.\"\"\"
-    t = np.arange(A.shape[1]) / rate_a
-    u = synth.map_time(t, truth_a, truth_b)
-    ok = np.isfinite(u) & (u >= 0) & (np.round(u * rate_b) < B.shape[1])
-    a = mt.normalize_features(A[:, ok]); b = mt.normalize_features(B[:, np.round(u[ok] * rate_b).astype(int)])
-    return float(np.mean(np.sum(a * b, axis=0)))
-
 truth_organ = synth.load_example_truth(q_piece, "organ-church")
 steps_p, steps_o = cens_steps(raw_chroma(q_piece, "piano")), cens_steps(raw_chroma(q_piece, "organ-church"))
 for name in steps_p:
     rate = FR if name.startswith("CENS") else RATE0
     print(f"{name:32s} mean cosine similarity piano vs organ: "
-          f"{aligned_similarity(steps_p[name], steps_o[name], rate, rate, truth_piano, truth_organ):.2f}")
+          f"{chroma.aligned_similarity(steps_p[name], steps_o[name], rate, truth_piano, truth_organ):.2f}")
 """, check=True),
     md("""
 Each step brings the two performances closer. Try it yourself: the widget
@@ -192,7 +185,7 @@ def show_cens(version_a="piano", version_b="organ-church", smoothing_s=1.0, rate
     plt.show(); plt.close(fig)
     ta, tb = (synth.load_example_truth(q_piece, v) for v in (version_a, version_b))
     print(f"mean cosine similarity at corresponding positions: "
-          f"{aligned_similarity(feats[0], feats[1], rate_hz, rate_hz, ta, tb):.3f}")
+          f"{chroma.aligned_similarity(feats[0], feats[1], rate_hz, ta, tb):.3f}")
 
 versions_846 = list(examples.loc[examples.piece == q_piece, "version"])
 controls = dict(version_a=W.Dropdown(options=versions_846, value="piano", description="version A"),
