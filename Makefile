@@ -49,7 +49,7 @@ E2E_TIMEOUT ?= 1800
 E2E_ARGS    ?=
 
 $(E2E_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test,e2e]'
+	$(PY) -m pip install --quiet -e '.[test,e2e,site]'
 	touch $(E2E_STAMP)
 
 e2e: $(E2E_STAMP)
@@ -57,7 +57,13 @@ e2e: $(E2E_STAMP)
 	  echo "make e2e needs Debian's chromium: run 'apt-get install -y chromium' as root (or set CMR_CHROMIUM)"; exit 1; }
 	CMR_E2E=1 timeout -k 30 $(E2E_TIMEOUT) $(PY) -m pytest tests/e2e -p no:cacheprovider -v -s $(E2E_ARGS)
 
-html: $(STAMP)
+SITE_STAMP := $(VENV)/.cmr-site-installed
+
+$(SITE_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,site]'
+	touch $(SITE_STAMP)
+
+html: $(SITE_STAMP)
 	$(PY) scripts/build_site.py
 
 clean:

@@ -52,8 +52,8 @@ WIDGET_NOTE = "interactive widget: run this notebook in JupyterLab or Binder"
 
 # nbconvert's lab template, minus the scripts the site does not need (require.js,
 # mermaid, the widget manager: widgets are replaced by notes), plus a
-# navigation bar and solutions folded into <details>. MathJax stays (CDN) so
-# formulas render when the reader is online.
+# navigation bar and solutions folded into <details>. MathJax comes from the
+# site's own copy (copy_mathjax) or, without it, from the web.
 SITE_TEMPLATE = r"""
 {%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
@@ -109,7 +109,7 @@ th, td {{ text-align: left; vertical-align: top; padding: 0.4em 0.6em; border-bo
 <p class="note">This is a static rendering made by <code>make html</code>: figures and audio
 players work in any browser; sliders and other widgets need a running Python kernel, so
 each one is replaced by a note ({widget_note}) followed by what it showed for its initial
-values. Formulas are typeset by MathJax, loaded from the web.</p>
+values. Formulas are typeset by MathJax {mathjax}.</p>
 <p class="note">Built {built} from {count} notebooks{executed}.</p>
 </body>
 </html>
@@ -234,7 +234,25 @@ def execute(nb, nbdir: Path, timeout: int):
     return nb
 
 
-def _exporter():
+def copy_mathjax(out: Path) -> str | None:
+    """Copy MathJax 2.7 (from the ``jupyter-server-mathjax`` package) into ``out/mathjax``.
+
+    Returns the ``mathjax_url`` for pages one folder below ``out``, or None
+    when the package is not installed (the pages then load MathJax from the
+    web, nbconvert's default).
+    """
+    try:
+        import jupyter_server_mathjax
+    except ImportError:
+        return None
+    src = Path(jupyter_server_mathjax.__file__).parent / "static"
+    if not (src / "MathJax.js").is_file():
+        return None
+    shutil.copytree(src, out / "mathjax")  # 10 MB, with its LICENSE
+    return "../mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
+
+
+def _exporter(mathjax_url: str | None = None):
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
@@ -242,6 +260,8 @@ def _exporter():
                             extra_loaders=[DictLoader({"cmr_site.html.j2": SITE_TEMPLATE})])
     exporter.template_file = "cmr_site.html.j2"
     exporter.embed_images = True
+    if mathjax_url:
+        exporter.mathjax_url = mathjax_url
     return exporter
 
 
@@ -328,6 +348,8 @@ def copy_referenced_files(page: str, nbdir: Path, page_dir: Path, repo_root: Pat
         rel = unquote(urlsplit(ref).path)
         src = (nbdir / rel).resolve()
         dst = (page_dir / rel).resolve()
+        if dst.is_file():  # already in the site (copied before, or the site's MathJax)
+            continue
         if not src.is_file():
             missing.append(ref)
             continue
@@ -365,7 +387,8 @@ def build_site(notebooks: Path, out: Path, run: bool = True, timeout: int = 600,
     page_dir = out / notebooks.name
     page_dir.mkdir(parents=True)
     names = {p.name for p in paths}
-    exporter = _exporter()
+    mathjax_url = copy_mathjax(out)
+    exporter = _exporter(mathjax_url)
     result = BuildResult(site=out)
     rows = []
     for i, path in enumerate(paths, 1):
@@ -376,7 +399,7 @@ def build_site(notebooks: Path, out: Path, run: bool = True, timeout: int = 600,
             try:
                 execute(nb, notebooks, timeout)
             except Exception as exc:  # CellExecutionError, timeout, dead kernel
-                first = str(exc).strip().splitlines()
+                first = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()  # no ANSI colours
                 result.failed[path.name] = "\n".join(first[-12:])
                 log(f"    FAILED: {path.name} raised while executing:\n{result.failed[path.name]}")
                 continue
@@ -402,6 +425,7 @@ def build_site(notebooks: Path, out: Path, run: bool = True, timeout: int = 600,
               "dynamic time warping, audio matching, version identification, indexing and "
               "cross-modal theme retrieval. Each page below is one notebook, executed and rendered.",
         rows="\n".join(rows), widget_note=html.escape(WIDGET_NOTE),
+        mathjax="(a copy is in mathjax/, so they render offline)" if mathjax_url else "(loaded from the web)",
         built=time.strftime("%Y-%m-%d %H:%M"), count=len(result.pages),
         executed=" (executed for this build)" if run else " (committed outputs)")
     (out / "index.html").write_text(index, encoding="utf-8")

@@ -67,6 +67,15 @@ def test_cell_tagged_raises_exception_is_rendered_not_fatal(built):
     assert "query longer than the database (a demonstration)" in _page(result, "00_Fixture")
 
 
+@pytest.mark.skipif(importlib.util.find_spec("jupyter_server_mathjax") is None,
+                    reason="jupyter-server-mathjax (the `site` extra) not installed")
+def test_formulas_use_the_sites_own_mathjax(built):
+    _, _, result, _ = built
+    page = _page(result, "01_Fixture_Second")
+    assert 'src="../mathjax/MathJax.js?config=' in page and "cdnjs" not in page
+    assert (result.site / "mathjax" / "MathJax.js").is_file()
+
+
 def test_index_links_every_notebook_page(built):
     _, nbdir, result, _ = built
     index = (result.site / "index.html").read_text(encoding="utf-8")

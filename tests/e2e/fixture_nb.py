@@ -133,7 +133,8 @@ def write_fixture(root: str | Path, broken: bool = False, with_file_audio: bool 
         cells.append(new_code_cell(FILE_AUDIO_CELL.strip()))
     _save(nbdir / "00_Fixture.ipynb", cells)
     _save(nbdir / "01_Fixture_Second.ipynb", [
-        new_markdown_cell("# Second fixture notebook\n\nNo widgets here.\n\n[back](00_Fixture.ipynb)"),
+        new_markdown_cell("# Second fixture notebook\n\nNo widgets here.\n\n[back](00_Fixture.ipynb)\n\n"
+                          "$$D(n, m) = C(n, m) + \\min\\{D(n-1, m), D(n, m-1)\\}$$"),
         new_code_cell("print(6 * 7)"),
         new_code_cell("import numpy as np\nfrom IPython.display import Audio\n"
                       "Audio(np.sin(2 * np.pi * 330 * np.arange(2000) / 8000), rate=8000)"),

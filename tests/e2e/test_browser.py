@@ -152,6 +152,9 @@ def test_fixture_site_in_browser(tmp_path, page):
     result = mod.build_site(nbdir, tmp_path / "site", run=True, timeout=120, log=lambda *a, **k: None)
     assert result.problems == []
     assert _check_site_in_browser(page, result.site) == []
+    # formulas are typeset by the site's own MathJax copy (no network here)
+    page.goto((result.site / "notebooks" / "01_Fixture_Second.html").as_uri(), wait_until="domcontentloaded")
+    page.wait_for_selector(".MathJax_Display, .MathJax", state="attached", timeout=20_000)
     # and the check notices an audio file that is gone
     (result.site / "audio" / "fixture_click.wav").unlink()
     found = _check_site_in_browser(page, result.site)
