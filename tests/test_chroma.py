@@ -400,6 +400,9 @@ def test_aligned_similarity_uses_ground_truth(renderings):
     assert aligned > 0.9
     assert aligned > stretched + 0.1
     assert ch.aligned_similarity(Ca, Ca, 10.0, a.truth, a.truth) == pytest.approx(1.0, abs=1e-6)
+    # nothing to compare (B has no frames): a clear error, not a silent NaN
+    with pytest.raises(ValueError, match="truth_a, truth_b"):
+        ch.aligned_similarity(Ca, Ca[:, :0], 10.0, a.truth, a.truth)
 
 
 # --------------------------------------------------------------------------

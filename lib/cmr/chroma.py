@@ -776,6 +776,11 @@ def aligned_similarity(A, B, feature_rate: float, truth_a, truth_b) -> float:
     A, B : np.ndarray, shape (d, N) and (d, M), same feature rate
     feature_rate : float, Hz
     truth_a, truth_b : cmr.synth.GroundTruth of the two versions
+
+    Raises
+    ------
+    ValueError
+        When no frame of A corresponds to a frame of B (e.g. B is empty).
     """
     from . import synth
 
@@ -787,7 +792,8 @@ def aligned_similarity(A, B, feature_rate: float, truth_a, truth_b) -> float:
     jb = np.round(tb * rate)
     ok = np.isfinite(jb) & (jb >= 0) & (jb < B.shape[1])
     if not np.any(ok):
-        return float("nan")
+        raise ValueError(f"truth_a, truth_b: no frame of A ({A.shape[1]} frames) has a corresponding frame in B "
+                         f"({B.shape[1]} frames) at {rate} Hz; expected two versions of the same music")
     return float(frame_cosine(A[:, ok], B[:, jb[ok].astype(int)]).mean())
 
 
