@@ -98,7 +98,7 @@ h0, h1 = synth.map_time([q_start, q_start + q_len], truth_piano, truth_harp)
 print(f"query: piano {q_start:.1f}-{q_start + q_len:.1f} s  ->  harpsichord {h0:.2f}-{h1:.2f} s")
 display(listen(y_query, q_start, q_len))
 display(listen(cmr.audio.load_example(q_piece, "harpsichord"), h0, h1 - h0))
-"""),
+""", check=True),
     md("""
 ## 2 Features: from chroma to CENS
 
@@ -280,7 +280,7 @@ mplot.matching_curve(curve1, ax=ax, matches=matches1, occurrences=occ,
                      docs=[d for d in range(db.n_docs) if db.meta[d]["piece"] == q_piece],
                      title="the same curve, only the five versions of the prelude")
 plt.show(); plt.close(fig)
-"""),
+""", check=True),
     md("""
 **Selecting matches.** `cmr.matching.select_matches` repeatedly takes the
 lowest point of the curve, reports it, and blanks out a neighbourhood of
