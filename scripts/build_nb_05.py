@@ -41,16 +41,16 @@ numbers are low, the ratios were measured side by side in one run):
 
 | index | parameters | queries/s | speed-up | recall@10 | build (s) |
 |---|---|---|---|---|---|
-| exact numpy brute force | blocks of 128 queries | 61 | 1x | 1.000 | 0 |
-| k-d tree after PCA | 12 dims, 20 k candidates re-ranked | 185 | 3.0x | 0.789 | 9 |
-| k-d tree after PCA | 20 dims, 20 k candidates re-ranked | 66 | 1.1x | 0.920 | 8 |
-| LSH random hyperplanes | 16 bits x 8 tables, multi-probe | 484 | 7.9x | 0.772 | 6 |
-| LSH random hyperplanes | 12 bits x 8 tables, multi-probe | 50 | 0.8x | 0.925 | 2 |
-| faiss HNSW | M=32, ef_search=16 | 13,616 | 224x | 0.981 | 169 |
-| faiss HNSW | M=32, ef_search=32 | 7,839 | 129x | 0.996 | 169 |
-| faiss HNSW | M=32, ef_search=128 | 3,084 | 51x | 0.999 | 169 |
-| faiss HNSW | M=16, ef_search=16 | 19,170 | 315x | 0.959 | 104 |
-| faiss HNSW | M=16, ef_search=32 | 15,861 | 260x | 0.984 | 104 |
+| exact numpy brute force | blocks of 128 queries | 55 | 1x | 1.000 | 0 |
+| k-d tree after PCA | 12 dims, 20 k candidates re-ranked | 111 | 2.0x | 0.789 | 15 |
+| k-d tree after PCA | 20 dims, 20 k candidates re-ranked | 46 | 0.8x | 0.920 | 15 |
+| LSH random hyperplanes | 16 bits x 8 tables, multi-probe | 313 | 5.7x | 0.772 | 10 |
+| LSH random hyperplanes | 12 bits x 8 tables, multi-probe | 36 | 0.7x | 0.925 | 4 |
+| faiss HNSW | M=32, ef_search=16 | 10,997 | 200x | 0.981 | 180 |
+| faiss HNSW | M=32, ef_search=32 | 7,579 | 138x | 0.996 | 180 |
+| faiss HNSW | M=32, ef_search=128 | 2,924 | 53x | 0.999 | 180 |
+| faiss HNSW | M=16, ef_search=16 | 24,988 | 456x | 0.959 | 118 |
+| faiss HNSW | M=16, ef_search=32 | 15,597 | 284x | 0.984 | 118 |
 
 In 240 dimensions the k-d tree and LSH need so many candidates for a high recall that they
 barely beat (or lose to) one well-vectorised matrix product; the graph index is two orders of
