@@ -31,7 +31,7 @@ KS = (240, 30, 20, 15, 10, 7, 5, 3)
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ks", type=int, nargs="*", default=list(KS))
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--margin", type=float, default=0.1)
