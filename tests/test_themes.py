@@ -266,3 +266,14 @@ def test_committed_database_matches_the_pieces():
     assert np.isfinite(db.features).all()
     with pytest.raises(ValueError, match="stored kinds"):
         themes.load_database("mfcc")
+
+
+def test_render_piece_regenerates_the_database_recording():
+    pieces, _, _ = themes.load_dataset()
+    db, info = themes.load_database("melody")
+    row = pieces[pieces["collection"] == "bach"].iloc[0]
+    r = themes.render_piece(row)
+    d = db.doc_index(row["piece"])
+    assert r.duration == pytest.approx(float(info["duration"][d]), abs=1e-3)
+    F, _ = themes.database_features(r.audio, r.sr, kinds=["melody"])
+    np.testing.assert_allclose(F["melody"], db.doc_features(row["piece"]), atol=2e-3)  # stored as float16
