@@ -75,14 +75,22 @@ def test_measure_numbers_as_printed(chorale):
     assert list(engraved.measures["number"][:3]) == [0, 1, 2]
 
 
-def test_separation_player_names_rate_and_response(monkeypatch, capsys):
+def test_separation_player_names_rate_and_response(monkeypatch):
     """The separation widget labels parts, plays at the requested rate and reacts to its controls."""
     import cmr.plot
     from cmr.separation import Separation
     from cmr.widgets.scoreviewer import separation_player
 
     played = []
-    monkeypatch.setattr(cmr.plot, "audio", lambda y, sr, **kw: played.append((sr, len(y), float(np.max(y)))))
+
+    class FakePlayer:
+        def __init__(self, y, sr):
+            played.append((sr, len(y), float(np.max(y))))
+
+        def _repr_html_(self):
+            return f"<audio>{len(played)}</audio>"
+
+    monkeypatch.setattr(cmr.plot, "audio", lambda y, sr, **kw: FakePlayer(y, sr))
     sr = 8000
     t = np.arange(sr) / sr
     parts = {0: np.sin(2 * np.pi * 440 * t).astype(np.float32),
@@ -91,18 +99,42 @@ def test_separation_player_names_rate_and_response(monkeypatch, capsys):
     w = separation_player(s, parts[0] + parts[1], references=parts, part_names={0: "high", 1: "low"},
                           play_sr=4000)
     menu, gain = w.children[0].children
+    out = w.children[1]
     assert [label for label, _ in menu.options] == ["high", "low"]
-    assert "separated part high" in capsys.readouterr().out
+    assert "separated part high" in out.value and out.value.count("<audio>") == 3
     # three players (part, true stem, remix), each resampled to 4000 Hz: half the samples
     assert [(r, n) for r, n, _ in played] == [(4000, sr // 2)] * 3
     played.clear()
     menu.value = 1
-    assert "separated part low" in capsys.readouterr().out
+    assert "separated part low" in out.value
     assert played[0][2] == pytest.approx(0.5, abs=0.02)          # now the quieter part
     played.clear()
     gain.value = 0.0
-    assert "x 0.00" in capsys.readouterr().out
+    assert "x 0.00" in out.value
     # remix with the low part muted = the high part alone
     assert played[-1][2] == pytest.approx(1.0, abs=0.02)
     with pytest.raises(ValueError, match="play_sr"):
         separation_player(s, parts[0], play_sr=0)
+
+
+def test_score_viewer_follows_slider_and_plays_from_measure(chorale):
+    """Moving the time slider moves the red measure; 'play from measure' jumps and gives a player."""
+    from cmr.widgets.scoreviewer import score_viewer
+
+    engraved, rendering = chorale
+    starts = rendering.truth.measure_times["start"].to_numpy()
+    w = score_viewer(engraved, starts, rendering.audio, rendering.sr, title="test")
+    slider = w.children[0].children[1]
+    info, page = w.children[1], w.children[2]
+    choose, play = w.children[3].children
+    audio_out = w.children[4]
+    first_page = page.value
+    k = 5
+    slider.value = float(starts[k] + 0.1)
+    numbers = engraved.measures["number"].to_numpy()
+    assert f"measure {numbers[k]} ({k + 1} of" in info.value
+    assert page.value != first_page and engraved.measures["svg_id"].iloc[k] in page.value
+    choose.value = 3
+    play.click()
+    assert slider.value == pytest.approx(starts[3])
+    assert "<audio" in audio_out.value

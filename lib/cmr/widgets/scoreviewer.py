@@ -20,7 +20,6 @@ def score_viewer(engraved, starts_seconds, y, sr: int, title: str = ""):
     of the chosen measure.
     """
     import ipywidgets as W
-    from IPython.display import display
 
     from .. import plot
     from ..scoreviewer import measure_at
@@ -39,7 +38,7 @@ def score_viewer(engraved, starts_seconds, y, sr: int, title: str = ""):
     choose = W.Dropdown(options=[(f"measure {numbers[i]}", i) for i in range(len(starts_seconds))],
                         description="measure")
     play_button = W.Button(description="play from measure", icon="play")
-    audio_out = W.Output()
+    audio_out = W.HTML()  # an <audio> element, not an Audio object in an Output (see separation_player)
 
     def redraw(*_):
         t = time_slider.value
@@ -53,9 +52,7 @@ def score_viewer(engraved, starts_seconds, y, sr: int, title: str = ""):
     def play_from(_):
         m = choose.value
         time_slider.value = float(min(duration, starts_seconds[m]))
-        audio_out.clear_output()
-        with audio_out:
-            display(plot.audio(y, sr, start=float(starts_seconds[m]), duration=20.0))
+        audio_out.value = plot.audio(y, sr, start=float(starts_seconds[m]), duration=20.0)._repr_html_()
 
     time_slider.observe(redraw, names="value")
     play_button.on_click(play_from)
@@ -75,8 +72,9 @@ def separation_player(separation, mixture, references=None, part_names=None, pla
     play_sr : optional int, sample rate of the players in Hz (default: ``separation.sr``);
         a lower rate keeps a saved notebook small
     """
+    import html as _html
+
     import ipywidgets as W
-    from IPython.display import display
 
     from .. import plot
     from ..separation import remix
@@ -86,7 +84,9 @@ def separation_player(separation, mixture, references=None, part_names=None, pla
         names.update({p: str(n) for p, n in dict(part_names).items() if p in names})
     part = W.Dropdown(options=[(names[p], p) for p in separation.parts], description="part")
     gain = W.FloatSlider(value=2.0, min=0.0, max=4.0, step=0.25, description="gain of part")
-    out = W.Output()
+    # players as HTML (<audio> elements with the data inline): Audio objects displayed inside an
+    # Output widget can keep headless execution waiting (jupyter/nbconvert#2029)
+    out = W.HTML()
     sr = separation.sr
     out_sr = sr if play_sr is None else int(play_sr)
     if out_sr <= 0:
@@ -98,18 +98,16 @@ def separation_player(separation, mixture, references=None, part_names=None, pla
             from scipy.signal import resample_poly
 
             x = resample_poly(x, out_sr, sr).astype(np.float32)
-        return plot.audio(x, out_sr, max_seconds=20)
+        return plot.audio(x, out_sr, max_seconds=20)._repr_html_()
 
     def update(*_):
-        out.clear_output(wait=True)
-        with out:
-            print(f"separated part {names[part.value]}:")
-            display(play(separation.audio[part.value]))
-            if references is not None:
-                print(f"true stem of part {names[part.value]}:")
-                display(play(references[part.value]))
-            print(f"mixture with part {names[part.value]} x {gain.value:.2f}:")
-            display(play(remix(separation, {part.value: gain.value})))
+        name = _html.escape(names[part.value])
+        pieces = [f"<div>separated part {name}:</div>", play(separation.audio[part.value])]
+        if references is not None:
+            pieces += [f"<div>true stem of part {name}:</div>", play(references[part.value])]
+        pieces += [f"<div>mixture with part {name} x {gain.value:.2f}:</div>",
+                   play(remix(separation, {part.value: gain.value}))]
+        out.value = "".join(pieces)
 
     part.observe(update, names="value")
     gain.observe(update, names="value")
