@@ -4,21 +4,34 @@ from nbtools import NOTEBOOKS, code, execute, md, write
 # (file, title, what the reader learns, minutes)
 NOTEBOOKS_MAP = [
     ("00_Music_Representations.ipynb", "Music representations",
-     "the same piece as sheet music, MusicXML, MIDI events, piano roll and audio; motif search in a piano roll; the retrieval scenarios", 30),
+     "the same piece as engraved score, MusicXML, note table and MIDI events, piano roll and rendered audio "
+     "with exact ground truth; motif search with transpositions; the retrieval scenarios by specificity "
+     "and granularity", 30),
     ("01_Chroma_Features.ipynb", "Chroma features",
-     "from pitch to pitch class; spectrogram, filterbank and chroma; normalisation, CENS and tuning", 45),
+     "from pitch to pitch class: spectrogram, a multirate IIR pitch filterbank, chroma from audio and from "
+     "the score; normalisation, smoothing and CENS, CRP, tuning and key shifts", 45),
     ("02_DTW_and_Synchronization.ipynb", "Dynamic time warping and synchronization",
-     "cost matrix, accumulated cost and warping path; step sizes, bands, multiscale DTW; the Interpretation Switcher", 60),
+     "cost matrix, accumulated cost and warping path by hand; step sizes, bands, multiscale DTW; "
+     "audio-audio and score-audio alignment measured in milliseconds; the Interpretation Switcher", 60),
     ("03_Audio_Matching.ipynb", "Audio matching",
-     "find a 10-30 s excerpt in a database of recordings, at other tempi and in other keys", 45),
+     "find a 10-30 s excerpt in a database of recordings at other tempi and in other keys: CENS, diagonal "
+     "matching with multiple tempo scaling vs subsequence DTW, transposition invariance, a playable ranked "
+     "result list, query length vs specificity", 45),
     ("04_Version_Identification.ipynb", "Version identification",
-     "cross-similarity matrices, key handling and local alignment to find cover versions; MAP", 45),
+     "find the covers of a piece: key-invariant cross-similarity (OTI), cross-recurrence plots and Qmax "
+     "local alignment vs DTW and subsequence DTW; precision-recall and MAP on 80 rendered covers and "
+     "330 real recordings", 45),
     ("05_Shingles_and_Indexing.ipynb", "Shingles and indexing",
-     "short chroma sequences in nearest-neighbour indexes; PCA and a learned embedding; MAP vs dimension", 60),
+     "cut recordings into 20 s chroma shingles and rank documents by their best shingle; tempo-invariant "
+     "queries; PCA and a triplet-trained network (numpy); MAP vs dimension; k-d tree, LSH and HNSW "
+     "against exact search", 60),
     ("06_Cross_Modal_Theme_Retrieval.ipynb", "Cross-modal theme retrieval",
-     "find a theme written in a score inside polyphonic recordings; Top-k by feature type", 60),
+     "a theme written in a score finds its recording among hours of polyphonic renderings: tempo scaling, "
+     "12 chroma shifts, tuning compensation, melody-enhanced chroma; Top-k by feature type and invariance", 60),
     ("07_Score_Viewer_and_Separation.ipynb", "Applications: score viewer and source separation",
-     "an engraved score that follows the audio; separating voices with the aligned score", 45),
+     "an engraved score that follows a recording through score-audio DTW, with page turning and "
+     "play-from-measure; score-informed separation with masks and NMF, SDR against true stems, remixing "
+     "one voice", 45),
 ]
 
 
