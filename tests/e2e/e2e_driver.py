@@ -118,6 +118,22 @@ _FIGURES_JS = """
 """ % _FIND_PANEL
 
 
+# What widget outputs show: figures plus the text of ipywidgets Output areas.
+_WIDGET_OUTPUTS_JS = """
+(path) => {
+  const panel = (%s)(path);
+  const root = panel.content.node;
+  const parts = [];
+  root.querySelectorAll('.widget-output, .jp-OutputArea-output').forEach(n => {
+    n.querySelectorAll('img').forEach(i => parts.push('img:' + i.src));
+    n.querySelectorAll('svg').forEach(s => { if (!s.closest('.jp-OutputPrompt, .jp-OutputArea-promptOverlay, button')) parts.push('svg:' + s.outerHTML); });
+  });
+  root.querySelectorAll('.widget-output').forEach(n => parts.push('text:' + n.innerText));
+  return parts;
+}
+""" % _FIND_PANEL
+
+
 @dataclass
 class NotebookReport:
     """What one notebook looked like after Run All in JupyterLab."""
@@ -137,6 +153,9 @@ class NotebookReport:
     sliders: int = 0
     slider_changed_figure: bool | None = None          # None: no slider to try
     slider_log: list = field(default_factory=list)
+    dropdowns: int = 0
+    dropdown_changed_output: bool | None = None        # tried only without a working slider
+    dropdown_log: list = field(default_factory=list)
     screenshot: str | None = None
     notes: list = field(default_factory=list)
 
@@ -228,6 +247,46 @@ def _try_sliders(page, path, report: NotebookReport, max_sliders: int = 4,
             return
 
 
+def _outputs(page, path) -> str:
+    parts = page.evaluate(_WIDGET_OUTPUTS_JS, path)
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+
+
+def _try_dropdowns(page, path, report: NotebookReport, max_dropdowns: int = 3,
+                   wait_seconds: float = 20.0) -> None:
+    """For notebooks whose widgets are dropdowns: pick another option; did an output change?"""
+    selects = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-dropdown select")
+    n = selects.count()
+    report.dropdowns = n
+    if n == 0:
+        return
+    report.dropdown_changed_output = False
+    for i in range(min(n, max_dropdowns)):
+        sel = selects.nth(i)
+        sel.scroll_into_view_if_needed()
+        options = sel.evaluate("s => Array.from(s.options).map(o => o.value)")
+        current = sel.input_value()
+        others = [o for o in options if o != current]
+        if not others:
+            continue
+        before = _outputs(page, path)
+        sel.select_option(others[0])
+        page.wait_for_timeout(300)
+        deadline = time.monotonic() + wait_seconds
+        changed = False
+        while time.monotonic() < deadline:
+            s = _state(page, path)
+            if _outputs(page, path) != before and s["kernel_status"] == "idle" and s["busy_prompts"] == 0:
+                changed = True
+                break
+            page.wait_for_timeout(300)
+        report.dropdown_log.append(f"dropdown {i}: {current!r} -> {others[0]!r}, "
+                                   f"output {'changed' if changed else 'unchanged'}")
+        if changed:
+            report.dropdown_changed_output = True
+            return
+
+
 def _wait_audio(page, path, report: NotebookReport, seconds: float = 10.0) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -296,6 +355,9 @@ def run_notebook(page, server, relpath: str, timeout: float = 120.0,
         if report.finished:
             _wait_audio(page, relpath, report)
             _try_sliders(page, relpath, report)
+            if report.slider_changed_figure is None:  # no slider: the widgets are dropdowns?
+                _wait_idle(page, relpath, 20.0)
+                _try_dropdowns(page, relpath, report)
             _wait_idle(page, relpath, 20.0)
     finally:
         if screenshot is not None:
@@ -345,6 +407,9 @@ def problems(report: NotebookReport, require_audio: bool = True) -> list[str]:
         out.append(f"{report.path}: widget failure text {t!r} shown in an output")
     if report.slider_changed_figure is False:
         out.append(f"{report.path}: moving a slider changed no figure ({'; '.join(report.slider_log)})")
+    if report.dropdown_changed_output is False:
+        out.append(f"{report.path}: no slider, and choosing another dropdown option changed no output "
+                   f"({'; '.join(report.dropdown_log)})")
     if require_audio and not report.audios:
         out.append(f"{report.path}: no audio player in the notebook")
     for a in report.audios:

@@ -74,6 +74,14 @@ plt.figure(figsize=(4, 2)); plt.plot(np.arange(10)); plt.show()
 '''
 
 
+# A dropdown connected to nothing (the notebook's only widget).
+IDLE_DROPDOWN_CELL = '''
+import ipywidgets as widgets
+from IPython.display import display
+display(widgets.Dropdown(options=["a", "b", "c"], value="a", description="does nothing"))
+'''
+
+
 def _write_wav(path: Path, sr: int = 8000, seconds: float = 0.25) -> None:
     n = int(sr * seconds)
     y = (0.3 * np.sin(2 * np.pi * 660 * np.arange(n) / sr) * 32767).astype("<i2")
@@ -86,7 +94,7 @@ def _write_wav(path: Path, sr: int = 8000, seconds: float = 0.25) -> None:
 
 def write_fixture(root: str | Path, broken: bool = False, with_file_audio: bool = False,
                   dead_widget: bool = False, idle_slider: bool = False,
-                  demo_error: bool = False) -> Path:
+                  demo_error: bool = False, idle_dropdown: bool = False) -> Path:
     """Write the fixture notebooks under ``root/notebooks`` and return that folder.
 
     Parameters
@@ -105,6 +113,9 @@ def write_fixture(root: str | Path, broken: bool = False, with_file_audio: bool 
     idle_slider : bool
         Replace the working slider by one that changes no figure (must be
         reported).
+    idle_dropdown : bool
+        Replace the slider cell by a dropdown that changes nothing (must be
+        reported: a notebook without sliders is checked through its dropdowns).
     demo_error : bool
         Add a cell that raises on purpose and carries the ``raises-exception``
         tag (JupyterLab and nbclient go on after it; it must *not* be
@@ -116,7 +127,8 @@ def write_fixture(root: str | Path, broken: bool = False, with_file_audio: bool 
     cells = [
         new_markdown_cell("# Fixture notebook\n\nA slider drives a figure; a tone plays.\n\n"
                           "[next notebook](01_Fixture_Second.ipynb)"),
-        new_code_cell((IDLE_SLIDER_CELL if idle_slider else SLIDER_CELL).strip()),
+        new_code_cell((IDLE_DROPDOWN_CELL if idle_dropdown else
+                       IDLE_SLIDER_CELL if idle_slider else SLIDER_CELL).strip()),
     ]
     if dead_widget:
         cells.append(new_code_cell(DEAD_WIDGET_CELL.strip()))

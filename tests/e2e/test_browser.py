@@ -61,6 +61,7 @@ def test_notebook_in_browser(nb, lab_servers, page):
     print(f"{nb.name}: ran in {report.seconds:.1f} s, {report.code_cells} code cells, "
           f"{report.widget_views} widget views, {len(report.audios)} audio players, "
           f"sliders {report.sliders} ({'; '.join(report.slider_log) or 'none moved'}), "
+          f"dropdowns {report.dropdowns} ({'; '.join(report.dropdown_log) or 'not tried'}), "
           f"screenshot {report.screenshot}")
     assert not found, "\n".join(found)
     assert _digest(nb) == before, (f"{nb} changed on disk during the browser run (JupyterLab must not save it; "
@@ -105,6 +106,12 @@ def test_checks_fail_on_dead_widget_and_idle_slider(fixture_root, lab_servers, p
     assert any("widget not rendered live" in p and "model not found" in p for p in found), found
     assert any("moving a slider changed no figure" in p for p in found), found
 
+
+
+def test_checks_fail_on_a_dropdown_that_changes_nothing(fixture_root, lab_servers, page):
+    report, found = _run_fixture(fixture_root, lab_servers, page, "idle-dropdown", idle_dropdown=True)
+    assert report.sliders == 0 and report.dropdowns == 1
+    assert any("choosing another dropdown option changed no output" in p for p in found), found
 
 # --- the static site (make html) in the same browser -------------------------------
 
