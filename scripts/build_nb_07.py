@@ -72,8 +72,8 @@ needs is therefore the list $t_1 < t_2 < \\dots$; verovio, the engraver,
 gives us for every measure of the engraving its element in the SVG and its
 start $b_k$ in beats.
 
-Our example is the chorale *Wer nur den lieben Gott* setting BWV 66.6 from
-the workbook's audio set, in the `strings` version, which is rendered with
+Our example is the four-part chorale that closes Bach's cantata BWV 66
+(music21's `bach/bwv66.6`) from the workbook's audio set, in the `strings` version, which is rendered with
 its own tempo curve. We synchronise the score with the audio by DTW
 (`cmr.sync.sync_score_audio`, notebook 02) and compare the measure starts
 with the exact ground truth of the rendering.
