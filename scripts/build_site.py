@@ -291,7 +291,11 @@ def title_and_summary(nb, fallback: str) -> tuple[str, str]:
                     if rest.strip() and not rest.startswith("#"):
                         para.append(rest.strip())
                 summary = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", " ".join(para))  # drop link targets
-                summary = re.sub(r"[*_`]", "", summary)
+                summary = html.unescape(re.sub(r"[*_`]", "", summary))  # &sharp; -> #
+                if summary and not summary.rstrip().endswith((".", "!", "?", ")")):
+                    # the paragraph runs into a list ("Afterwards you can"): keep whole sentences
+                    cut = max(summary.rfind(". "), summary.rfind("? "), summary.rfind("! "))
+                    summary = summary[:cut + 1] if cut > 0 else summary
                 return title, summary
     return fallback, ""
 
@@ -414,7 +418,8 @@ def build_site(notebooks: Path, out: Path, run: bool = True, timeout: int = 600,
         target = page_dir / f"{path.stem}.html"
         target.write_text(body, encoding="utf-8")
         result.pages.append(target)
-        rows.append(f'<tr><td>{html.escape(path.name[:2])}</td>'
+        number = "map" if path.stem.endswith("Index") else path.name[:2]
+        rows.append(f'<tr><td>{html.escape(number)}</td>'
                     f'<td><a href="{notebooks.name}/{html.escape(path.stem)}.html">{html.escape(title)}</a></td>'
                     f'<td>{html.escape(summary)}</td></tr>')
         log(f"[{i}/{len(paths)}] {path.name} -> {target.relative_to(out)}"

@@ -113,6 +113,7 @@ def test_checks_fail_on_a_dropdown_that_changes_nothing(fixture_root, lab_server
     assert report.sliders == 0 and report.dropdowns == 1
     assert any("choosing another dropdown option changed no output" in p for p in found), found
 
+
 # --- the static site (make html) in the same browser -------------------------------
 
 def _load_build_site():
