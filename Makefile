@@ -21,7 +21,7 @@ help:
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,site]'
 	touch $(STAMP)
 
 lab: $(STAMP)
@@ -57,13 +57,7 @@ e2e: $(E2E_STAMP)
 	  echo "make e2e needs Debian's chromium: run 'apt-get install -y chromium' as root (or set CMR_CHROMIUM)"; exit 1; }
 	CMR_E2E=1 timeout -k 30 $(E2E_TIMEOUT) $(PY) -m pytest tests/e2e -p no:cacheprovider -v -s $(E2E_ARGS)
 
-SITE_STAMP := $(VENV)/.cmr-site-installed
-
-$(SITE_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[test,site]'
-	touch $(SITE_STAMP)
-
-html: $(SITE_STAMP)
+html: $(STAMP)
 	$(PY) scripts/build_site.py
 
 clean:

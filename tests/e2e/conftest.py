@@ -19,14 +19,14 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+# pytest (prepend import mode) puts this folder on the import path, so the
+# e2e_* helper modules next to this file import directly.
 
 ENABLED = os.environ.get("CMR_E2E") == "1"
 collect_ignore_glob = [] if ENABLED else ["test_*.py"]
