@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nbtools import code, execute, md, nav, write  # noqa: E402
+# python puts this script's folder (scripts/) first on the import path
+from nbtools import code, execute, md, nav, write
 
 ROOT = Path(__file__).resolve().parents[1]
 NB = ROOT / "notebooks" / "04_Version_Identification.ipynb"
