@@ -68,18 +68,22 @@ def write(path: str | Path, cells) -> Path:
 
 
 def execute(path: str | Path, timeout: int = 600) -> float:
-    """Execute a notebook in place (cwd = notebooks/), store outputs, return seconds."""
-    from nbconvert.preprocessors import ExecutePreprocessor
+    """Execute a notebook in place (cwd = notebooks/), store outputs, return seconds.
+
+    Uses the same kernel client as the static site builder, which re-polls
+    the kernel every second (see ``build_site._poll_in_slices``): without
+    that, a notebook whose widgets show audio could sit idle until the
+    per-cell timeout although the kernel had finished.
+    """
+    from build_site import execute as execute_nb
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    ep = ExecutePreprocessor(timeout=timeout, kernel_name="python3")
     start = time.perf_counter()
-    ep.preprocess(nb, {"metadata": {"path": str(path.parent)}})
+    execute_nb(nb, path.parent, timeout)
     seconds = time.perf_counter() - start
     nbformat.write(nb, path)
     return seconds
-
 
 if __name__ == "__main__":
     for name in sys.argv[1:]:
