@@ -258,6 +258,36 @@ def render(args) -> None:
           f"failed: {failed or 'none'}")
 
 
+def pitch_file(piece: str) -> Path:
+    return cache_dir("themes", "pitch") / f"{piece}.npy"
+
+
+def pitch(args) -> None:
+    """Render again and cache the 88 IIR pitch energies (tuning compensated, 10 Hz) of every piece.
+
+    The salience feature kinds (:func:`cmr.themes.salience_chroma`) are computed
+    from these by ``scripts/eval_themes.py``; the tuning is the one the render
+    stage estimated (stored in the feature cache).
+    """
+    from tqdm import tqdm
+
+    from cmr import chroma, synth
+
+    pieces = pd.read_csv(PIECES_CSV)
+    if args.limit:
+        pieces = pieces.head(args.limit)
+    todo = [r for r in pieces.itertuples() if args.overwrite or not pitch_file(r.piece).is_file()]
+    print(f"{len(pieces) - len(todo)} pieces have cached pitch energies, {len(todo)} to render")
+    for row in tqdm(todo, desc="render+pitch", unit="piece", mininterval=10):
+        with np.load(feature_file(row.piece)) as z:
+            cents = float(z["cents"])
+        notes = load_piece_notes(row.piece)
+        version = themes.make_version(json.loads(row.version), float(row.qpm), float(notes.attrs["end_beat"]))
+        rendering = synth.render(notes, version)
+        P = chroma.pitch_features(rendering.audio, rendering.sr, feature_rate=themes.FINE_RATE, tuning_cents=cents)
+        np.save(pitch_file(row.piece), P.astype(np.float32))
+
+
 def pack(args) -> None:
     """Concatenate the cached features into lib/cmr/data/themes_db.npz (committed kinds only)."""
     pieces = pd.read_csv(PIECES_CSV)
@@ -284,7 +314,7 @@ def pack(args) -> None:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("stage", nargs="?", default="all", choices=["all", "select", "render", "pack"])
+    ap.add_argument("stage", nargs="?", default="all", choices=["all", "select", "render", "pitch", "pack"])
     ap.add_argument("--limit", type=int, default=None, help="render only the first N pieces")
     ap.add_argument("--overwrite", action="store_true", help="re-render pieces whose features are cached")
     ap.add_argument("--kinds", nargs="+", default=["melody"], help="feature kinds committed by the pack stage")
@@ -294,6 +324,8 @@ def main(argv=None) -> None:
         select(args)
     if args.stage in ("all", "render"):
         render(args)
+    if args.stage == "pitch":
+        pitch(args)
     if args.stage in ("all", "pack"):
         pack(args)
     print(f"done in {time.perf_counter() - t0:.0f} s")

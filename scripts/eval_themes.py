@@ -49,6 +49,7 @@ CONFIGS = [
     ("features", "iir", True, True, True),
     ("features", "cens", True, True, True),
     ("features", "melody", True, True, True),
+    ("features", "salience", True, True, True),
     ("invariances", "melody", False, False, True),
     ("invariances", "melody", True, False, True),
     ("invariances", "melody", False, True, True),
@@ -76,9 +77,18 @@ def theme_notes(row) -> pd.DataFrame:
 
 
 def load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
-    """Database of one feature kind from the cached per-piece features, and the true occurrences."""
-    from build_theme_dataset import feature_file
+    """Database of one feature kind from the cached per-piece features, and the true occurrences.
 
+    ``kind='salience'`` (:func:`cmr.themes.salience_chroma`, default
+    parameters) is computed here from the cached pitch energies of
+    ``build_theme_dataset.py pitch`` (tuning compensated only).
+    """
+    from build_theme_dataset import feature_file, pitch_file
+
+    from cmr import chroma
+
+    if kind == "salience" and not tuned:
+        raise SystemExit("the salience kind is only cached with tuning compensation")
     key = kind if tuned else f"{kind}_notune"
     feats, occ = [], {}
     for p in pieces.piece:
@@ -86,7 +96,14 @@ def load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
         if not f.is_file():
             raise SystemExit(f"no cached features for {p}: run scripts/build_theme_dataset.py render")
         with np.load(f) as z:
-            feats.append(z[key].astype(np.float32))
+            if kind == "salience":
+                if not pitch_file(p).is_file():
+                    raise SystemExit(f"no cached pitch energies for {p}: run scripts/build_theme_dataset.py pitch")
+                C = themes.salience_chroma(np.load(pitch_file(p)))
+                n_out = z["melody"].shape[1]
+                feats.append(chroma.normalize(themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out), "l2"))
+            else:
+                feats.append(z[key].astype(np.float32))
             for t, s, e in zip(z["occ_theme"], z["occ_start"], z["occ_end"]):
                 occ.setdefault((str(t), p), []).append((float(s), float(e)))
     db = Database.from_features(feats, themes.FEATURE_RATE, doc_ids=list(pieces.piece), normalize=False)
@@ -119,11 +136,20 @@ def main(argv=None) -> None:
                     help="run only the rows of one table (two processes can share the work); "
                          "writes themes_results_<table>.csv, merge with --merge")
     ap.add_argument("--merge", action="store_true", help="merge the per-table files into themes_results.csv")
+    ap.add_argument("--only", default=None, metavar="KIND",
+                    help="run only the rows of one feature kind and update (or append) them in the committed "
+                         "results and ranks, keeping every other row")
+    ap.add_argument("--split", action="store_true",
+                    help="write themes_split.csv: Top-k of every configuration on the development half of the "
+                         "pieces (used to tune parameters), the held-out half and all themes")
     args = ap.parse_args(argv)
     if args.merge:
         return merge()
+    if args.split:
+        return split_table()
     pieces, theme_df, rel = load_tables()
-    configs = QUICK if args.quick else [c for c in CONFIGS if args.table in (None, c[0])]
+    configs = QUICK if args.quick else [c for c in CONFIGS if args.table in (None, c[0])
+                                        and args.only in (None, c[1])]
     if args.quick:
         theme_df = theme_df.sample(120, random_state=0).sort_index()
     dbs = {}
@@ -144,7 +170,9 @@ def main(argv=None) -> None:
                      "top50": round(100 * acc[50], 1), "pos_ok": round(100 * pos_ok.mean(), 1),
                      "mean_rank": round(float(ranks.mean()), 1), "seconds": round(secs, 1)})
         print(rows[-1], flush=True)
-        if not args.quick:  # save after every row: a long run that stops keeps what it measured
+        if args.only:
+            update_rows(rows[-1], label, ranks)
+        elif not args.quick:  # save after every row: a long run that stops keeps what it measured
             suffix = f"_{args.table}" if args.table else ""
             pd.DataFrame(rows).to_csv(RESULTS_CSV.with_name(f"themes_results{suffix}.csv"), index=False)
             pd.DataFrame(rank_cols).to_csv(RANKS_CSV.with_name(f"themes_ranks{suffix}.csv"), index=False)
@@ -154,13 +182,63 @@ def main(argv=None) -> None:
     print(f"\n{len(theme_df)} themes x {len(pieces)} recordings ({hours:.2f} h), feature rate "
           f"{themes.FEATURE_RATE:g} Hz; total {total:.0f} s")
     print(res.to_string(index=False))
-    if not args.quick:
+    if not args.quick and not args.only:
         suffix = f"_{args.table}" if args.table else ""
         out_res = RESULTS_CSV.with_name(f"themes_results{suffix}.csv")
         out_ranks = RANKS_CSV.with_name(f"themes_ranks{suffix}.csv")
         res.to_csv(out_res, index=False)
         pd.DataFrame(rank_cols).to_csv(out_ranks, index=False)
         print(f"wrote {out_res.relative_to(ROOT)} and {out_ranks.relative_to(ROOT)}")
+
+
+def update_rows(row: dict, label: str, ranks) -> None:
+    """Replace (or append) one configuration's row in themes_results.csv and its column in themes_ranks.csv."""
+    res = pd.read_csv(RESULTS_CSV)
+    key = ["table", "feature", "tuning_comp", "transp_inv", "tempo_scaling"]
+    same = np.ones(len(res), bool)
+    for k in key:
+        same &= res[k].to_numpy() == row[k]
+    if same.any():
+        res.loc[same, list(row)] = list(row.values())
+    else:
+        res = pd.concat([res, pd.DataFrame([row])], ignore_index=True)
+    res.to_csv(RESULTS_CSV, index=False)
+    rk = pd.read_csv(RANKS_CSV)
+    rk[label] = np.asarray(ranks)
+    rk.to_csv(RANKS_CSV, index=False)
+
+
+#: Seed of the development / held-out split of the pieces (parameters of new features were tuned on
+#: themes of the development half only).
+SPLIT_SEED = 0
+SPLIT_CSV = DATA / "themes_split.csv"
+
+
+def dev_pieces(pieces) -> set:
+    """The development half of the pieces: a seeded permutation of the sorted piece names, first half."""
+    rng = np.random.default_rng(SPLIT_SEED)
+    names = rng.permutation(sorted(pieces.piece))
+    return set(names[: len(names) // 2])
+
+
+def split_table() -> pd.DataFrame:
+    """Top-k of every configuration in themes_ranks.csv on the development / held-out / full theme set."""
+    pieces, theme_df, _ = load_tables()
+    rk = pd.read_csv(RANKS_CSV)
+    piece_of = theme_df.set_index("theme")["piece"]
+    is_dev = rk["theme"].map(piece_of).isin(dev_pieces(pieces)).to_numpy()
+    rows = []
+    for col in rk.columns[2:]:
+        r = rk[col].to_numpy()
+        for name, m in (("dev", is_dev), ("held-out", ~is_dev), ("all", np.ones_like(is_dev))):
+            acc = themes.top_k_accuracy(r[m], (1, 20, 50))
+            rows.append({"config": col, "subset": name, "themes": int(m.sum()), "top1": round(100 * acc[1], 1),
+                         "top20": round(100 * acc[20], 1), "top50": round(100 * acc[50], 1)})
+    out = pd.DataFrame(rows)
+    out.to_csv(SPLIT_CSV, index=False)
+    print(out.to_string(index=False))
+    print(f"wrote {SPLIT_CSV.relative_to(ROOT)}")
+    return out
 
 
 def merge() -> None:

@@ -128,6 +128,27 @@ def test_melody_chroma_follows_the_upper_voice():
     assert np.all(themes.melody_chroma(np.zeros((88, 4))) == 0)
 
 
+def test_salience_chroma_recovers_a_weak_fundamental():
+    from cmr import chroma
+
+    # one brass-like tone on C4 whose G overtones (harmonics 3 and 6) carry most of the energy
+    P = np.zeros((88, 3))
+    for pitch, energy in [(60, 0.2), (72, 0.3), (79, 1.0), (84, 0.3), (91, 0.8)]:
+        P[pitch - 21] = energy
+    assert chroma.pitch_to_chroma(P)[:, 0].argmax() == 7          # plain folding: G wins
+    assert themes.salience_chroma(P, suppress=0.0)[:, 0].argmax() == 7  # skyline takes the top overtone
+    C = themes.salience_chroma(P, suppress=1.0)
+    assert C[:, 0].argmax() == 0                                   # suppression: the overtones belong to C4
+    assert np.allclose(C[:, 0], C[:, 2])
+    assert np.all(themes.salience_chroma(np.zeros((88, 4))) == 0)
+    with pytest.raises(ValueError, match="n_harmonics"):
+        themes.salience_chroma(P, n_harmonics=9)
+    with pytest.raises(ValueError, match="fold"):
+        themes.salience_chroma(P, fold="max")
+    with pytest.raises(ValueError, match="non-negative"):
+        themes.salience_chroma(-P)
+
+
 def test_theme_features_shape_and_errors(theme):
     Q = themes.theme_features(theme.notes(90.0), "cens")
     dur = theme.offsets[-1] * 60 / 90

@@ -394,6 +394,8 @@ def make_version(plan: dict, qpm: float, end_beat: float, name: str = "theme-db"
 
 #: Feature types compared in notebook 06, in table order.
 FEATURE_KINDS = ("stft", "cqt", "iir", "cens", "melody")
+#: Extra kind computed on request only (:func:`salience_chroma`); not in the render cache by default.
+EXTRA_KINDS = ("salience",)
 #: Feature rate of the matching (frames per second).
 FEATURE_RATE = 5.0
 #: Rate of the fine features the matching features are pooled from.
@@ -496,6 +498,76 @@ def melody_chroma(P, first_pitch: int = 21, gamma: float = 10.0, rel_salience: f
     return C.astype(np.float32)
 
 
+#: Semitone offsets of harmonics 1..8 above a fundamental (round(12 log2 h)).
+HARMONIC_OFFSETS = tuple(int(round(12 * np.log2(h))) for h in range(1, 9))
+
+
+def salience_chroma(P, first_pitch: int = 21, gamma: float = 10.0, n_harmonics: int = 6, alpha: float = 0.8,
+                    suppress: float = 0.0, rel_salience: float = 0.5, decay: float = 4.0, lowest: int = 55,
+                    fold: str = "salience") -> np.ndarray:
+    """Chroma of the upper voice from a harmonic-summation pitch salience (favours fundamentals).
+
+    1. log compression ``L = log(1 + gamma * P / max P)``;
+    2. harmonic summation ``S(p) = sum_{h=1}^{H} alpha^(h-1) L(p + round(12 log2 h))``;
+    3. subharmonic suppression (``suppress > 0``): a pitch that can be
+       explained as harmonic ``h = 2..H`` of a lower, more salient pitch ``q``
+       loses ``suppress * alpha^(h-1) * S(q)`` (clipped at zero), so a
+       trumpet's strong third harmonic (a twelfth above, i.e. the wrong pitch
+       class) no longer looks like a note of its own;
+    4. skyline: per frame the *top pitch* is the highest pitch (not below
+       ``lowest``) whose salience reaches ``rel_salience`` times the frame's
+       maximum; pitch ``p <= top`` is weighted by ``exp(-(top - p) / decay)``;
+    5. fold the weighted salience (``fold='salience'``) or the weighted
+       compressed energy (``fold='energy'``, as :func:`melody_chroma`) to 12
+       pitch classes.
+
+    Parameters
+    ----------
+    P : np.ndarray, shape (p, N), row ``i`` = MIDI pitch ``first_pitch + i`` (non-negative energies)
+
+    Returns
+    -------
+    np.ndarray, shape (12, N), float32, not normalised (silent frames are zero)
+    """
+    P = np.asarray(P, dtype=np.float64)
+    if P.ndim != 2:
+        raise ValueError(f"P must have shape (pitches, N), got {P.shape}")
+    if not np.all(np.isfinite(P)) or np.any(P < 0):
+        raise ValueError("P must contain finite non-negative energies")
+    if not 1 <= int(n_harmonics) <= len(HARMONIC_OFFSETS):
+        raise ValueError(f"n_harmonics must be in 1..{len(HARMONIC_OFFSETS)}, got {n_harmonics}")
+    if fold not in ("salience", "energy"):
+        raise ValueError(f"fold must be 'salience' or 'energy', got {fold!r}")
+    npitch, n = P.shape
+    if n == 0 or P.max() <= 0:
+        return np.zeros((12, n), np.float32)
+    L = np.log1p(gamma * P / P.max())
+    offs = HARMONIC_OFFSETS[:int(n_harmonics)]
+    S = np.zeros_like(L)
+    for h, off in enumerate(offs):
+        if off < npitch:
+            S[:npitch - off] += alpha ** h * L[off:]
+    if suppress > 0:
+        R = np.zeros_like(S)
+        for h, off in enumerate(offs[1:], start=1):
+            if off < npitch:
+                R[off:] = np.maximum(R[off:], alpha ** h * S[:npitch - off])
+        S = np.maximum(S - suppress * R, 0.0)
+    pitches = first_pitch + np.arange(npitch)
+    S[pitches < lowest] = 0.0
+    smax = S.max(axis=0)
+    active = (S >= rel_salience * smax[None, :]) & (smax[None, :] > 0)
+    top = np.where(active.any(axis=0), npitch - 1 - np.argmax(active[::-1], axis=0), -1)
+    dist = top[None, :] - np.arange(npitch)[:, None]
+    W = np.where((dist >= 0) & (top[None, :] >= 0), np.exp(-dist / decay), 0.0)
+    W[pitches < lowest] = 0.0
+    M = (S if fold == "salience" else L) * W
+    C = np.zeros((12, n), np.float64)
+    for i in range(npitch):
+        C[pitches[i] % 12] += M[i]
+    return C.astype(np.float32)
+
+
 def database_features(y, sr: float, kinds=FEATURE_KINDS, feature_rate: float = FEATURE_RATE,
                       tuning_cents: float | None = None) -> tuple[dict, float]:
     """Features of one database recording for every feature type.
@@ -508,7 +580,8 @@ def database_features(y, sr: float, kinds=FEATURE_KINDS, feature_rate: float = F
         ``'stft'``, ``'cqt'`` (librosa chroma), ``'iir'`` (IIR filterbank
         chroma, :func:`cmr.chroma.chroma_iir`), ``'cens'`` (CENS of the IIR
         chroma with a short 0.9 s window), ``'melody'``
-        (:func:`melody_chroma`).
+        (:func:`melody_chroma`); on request also ``'salience'``
+        (:func:`salience_chroma`, :data:`EXTRA_KINDS`).
     feature_rate : float, frames per second of the result
     tuning_cents : float or None
         Reference tuning of the filters in cents. ``None`` estimates it from
@@ -527,9 +600,9 @@ def database_features(y, sr: float, kinds=FEATURE_KINDS, feature_rate: float = F
     if not np.all(np.isfinite(y)):
         raise ValueError("y contains NaN or infinite samples")
     kinds = list(kinds)
-    bad = [k for k in kinds if k not in FEATURE_KINDS]
+    bad = [k for k in kinds if k not in FEATURE_KINDS + EXTRA_KINDS]
     if bad:
-        raise ValueError(f"kinds must be among {FEATURE_KINDS}, got {bad}")
+        raise ValueError(f"kinds must be among {FEATURE_KINDS + EXTRA_KINDS}, got {bad}")
     cents = float(chroma.estimate_tuning(y, sr)) if tuning_cents is None else float(tuning_cents)
     n_out = chroma.n_frames(len(y) / sr, feature_rate)
     out = {}
@@ -540,7 +613,7 @@ def database_features(y, sr: float, kinds=FEATURE_KINDS, feature_rate: float = F
     if "cqt" in kinds:
         C = chroma.chroma_cqt(y, sr, hop_length=1024, tuning=cents, norm=None)
         out["cqt"] = pool_features(C, sr / 1024, feature_rate, n_out)
-    if {"iir", "cens", "melody"} & set(kinds):
+    if {"iir", "cens", "melody", "salience"} & set(kinds):
         P = chroma.pitch_features(y, sr, feature_rate=FINE_RATE, tuning_cents=cents)
         C = chroma.pitch_to_chroma(P)
         if "iir" in kinds:
@@ -550,6 +623,8 @@ def database_features(y, sr: float, kinds=FEATURE_KINDS, feature_rate: float = F
             out["cens"] = _fit_length(X, n_out)
         if "melody" in kinds:
             out["melody"] = pool_features(melody_chroma(P), FINE_RATE, feature_rate, n_out)
+        if "salience" in kinds:
+            out["salience"] = pool_features(salience_chroma(P), FINE_RATE, feature_rate, n_out)
     return {k: chroma.normalize(out[k], "l2") for k in kinds}, cents
 
 
@@ -578,8 +653,8 @@ def theme_features(notes: pd.DataFrame, kind: str = "melody", feature_rate: floa
     """
     from . import chroma
 
-    if kind not in FEATURE_KINDS:
-        raise ValueError(f"kind must be one of {FEATURE_KINDS}, got {kind!r}")
+    if kind not in FEATURE_KINDS + EXTRA_KINDS:
+        raise ValueError(f"kind must be one of {FEATURE_KINDS + EXTRA_KINDS}, got {kind!r}")
     if not isinstance(notes, pd.DataFrame) or len(notes) == 0:
         raise ValueError("notes must be a non-empty DataFrame with columns start, end, pitch")
     duration = float(notes["end"].max())
