@@ -95,8 +95,9 @@ def main(argv=None):
             path = embedding.weights_path(K)
             if path.exists():
                 net = embedding.load(path)
-                if args.pca_source == "database":
+                if args.pca_source == "database" and not net.train_projection:
                     # the learned shingle correction, then the same PCA as the baseline row
+                    # (a jointly trained projection is part of the network and kept)
                     net = net.with_projection(p.mean_, p.components_)
                 rows["learned"][K] = map_for(net.embed, db, Q, qdoc, work)
         print(f"K={K:3d}  PCA {rows['PCA'][K]:.3f}  learned "

@@ -110,3 +110,71 @@ def test_bad_input(tmp_path):
         em.load(tmp_path / "missing.npz")
     out = net.embed(np.zeros((2, 12)))          # zero input -> zero embedding, no NaN
     assert not np.isnan(out).any()
+
+
+def _cens_like_shingles(n=5, L=20, seed=3):
+    rng = np.random.default_rng(seed)
+    V = rng.random((n, L, 12)) * (rng.random((n, L, 12)) < 0.4)
+    V[:, :, 0] += 0.1                                   # no silent frame
+    V /= np.linalg.norm(V, axis=2, keepdims=True)       # CENS frames have unit length
+    X = V.reshape(n, L * 12)
+    return X / np.linalg.norm(X, axis=1, keepdims=True)
+
+
+def test_augment_without_distortion_is_identity_and_output_is_unit_norm():
+    X = _cens_like_shingles()
+    rng = np.random.default_rng(0)
+    np.testing.assert_allclose(em.augment_shingles(X, rng), X, atol=1e-6)
+    Y = em.augment_shingles(X, rng, noise=0.5, gain=0.5, smooth=0.5)
+    assert Y.shape == X.shape and np.all(np.isfinite(Y))
+    np.testing.assert_allclose(np.linalg.norm(Y, axis=1), 1.0, atol=1e-5)
+    # every 12-dim frame has the same length again (as in CENS)
+    np.testing.assert_allclose(np.linalg.norm(Y.reshape(len(Y), 20, 12), axis=2), 1 / np.sqrt(20), atol=1e-5)
+
+
+def test_augment_gain_scales_each_pitch_class_by_one_factor_and_noise_fills_zeros():
+    X = _cens_like_shingles()
+    Y = em.augment_shingles(X, np.random.default_rng(1), gain=0.7)
+    V, W = X.reshape(-1, 20, 12), Y.reshape(-1, 20, 12)
+    assert np.array_equal(V == 0, W == 0)               # a gain cannot create or remove energy
+    # within a frame, W[c] / V[c] is proportional to one gain per (shingle, pitch class)
+    ratio = np.where(V > 0, W / np.where(V > 0, V, 1), np.nan)
+    ratio /= np.nanmax(ratio, axis=2, keepdims=True)    # remove the per-frame normalisation
+    g = np.nanmedian(ratio / ratio[:, :, :1], axis=1, keepdims=True)
+    rel, want = ratio / ratio[:, :, :1], np.broadcast_to(g, ratio.shape)
+    ok = ~np.isnan(rel)
+    assert ok.sum() > 100
+    np.testing.assert_allclose(rel[ok], want[ok], rtol=1e-4)
+    Z = em.augment_shingles(X, np.random.default_rng(2), noise=0.3)
+    assert (X == 0).any() and np.all(Z > 0)
+    with pytest.raises(ValueError, match="multiple of 12"):
+        em.augment_shingles(np.ones((2, 13)), np.random.default_rng(0))
+
+
+def test_correct_and_fit_projection_match_a_pca_of_the_corrected_shingles():
+    net = _net(seed=4, d=24, k=3, h=6)
+    X = _cens_like_shingles(n=40, L=2, seed=5)
+    C = net.correct(X)
+    np.testing.assert_allclose(np.linalg.norm(C, axis=1), 1.0, atol=1e-12)
+    # the network's output is the projection of the corrected shingles
+    np.testing.assert_allclose(net.embed(X), (C - net.proj_mu) @ net.params["P"], atol=1e-12)
+    refit = net.fit_projection(X)
+    p = PCA(3).fit(C)
+    np.testing.assert_allclose(refit.embed(X), p.transform(C), atol=1e-6)
+
+
+def test_training_with_a_trainable_projection_and_augmentation_updates_p():
+    rng = np.random.default_rng(0)
+    X = _cens_like_shingles(n=80, L=2, seed=6)
+    piece = np.repeat(np.arange(20), 4)                 # 2 validation pieces (val_fraction 0.1)
+    pairs = np.array([(i, i + 1) for i in range(0, 80, 2)])
+    net = em.Embedding(24, 4, n_hidden=8, mean=X.mean(0), projection=PCA(4).fit(X).components_.T,
+                       train_projection=True, seed=1)
+    P0 = net.params["P"].copy()
+    em.train(net, X, pairs, piece, steps=20, batch=16, eval_every=10, augment={"gain": 0.3, "sharpen": 1.0},
+             shift_augment=True, progress=False, seed=rng.integers(100))
+    assert not np.allclose(net.params["P"], P0)
+    assert np.all(np.isfinite(net.embed(X)))
+    again = em.Embedding.from_arrays({"mu": net.mu, "proj_mu": net.proj_mu, **net.params,
+                                      "meta": np.array('{"train_projection": true}')})
+    assert again.train_projection

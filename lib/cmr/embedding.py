@@ -19,11 +19,18 @@ The small network :math:`g(x) = h W_2 + b_2` is a learned *correction of
 the shingle* (in shingle space), the corrected shingle ``c`` is put back on
 the unit sphere, and a PCA projection (mean ``m``, components ``P``,
 240 x K) maps it to K dimensions. ``W_2`` starts at zero, so the untrained
-network *is* PCA. During training ``P`` is the PCA of the training
-shingles and stays fixed; because the correction lives in shingle space,
-not in PCA coordinates, :meth:`Embedding.with_projection` can later put the
-PCA of the collection being indexed in its place (unsupervised, exactly what
-the PCA baseline uses).
+network *is* PCA. ``P`` starts as the PCA of the training shingles. With
+``train_projection=False`` it stays fixed, and because the correction lives
+in shingle space, not in PCA coordinates, :meth:`Embedding.with_projection`
+can later put the PCA of the collection being indexed in its place
+(unsupervised, exactly what the PCA baseline uses). With
+``train_projection=True`` (the committed weights) ``P`` is trained jointly
+with the correction, i.e. the network outputs its K dimensions directly, and
+is kept as it is.
+
+Training triplets are transposed at random and distorted by
+:func:`augment_shingles` (per-pitch-class gain, random chroma exponent) so
+that rendered shingles look more like those of real recordings.
 
 Triplet loss
 ------------
@@ -131,6 +138,29 @@ class Embedding:
         out.params["P"] = np.asarray(components.T, out.dtype).copy()
         out.history = self.history
         return out
+
+    def correct(self, X, block: int = 65536) -> np.ndarray:
+        """The corrected, unit-length shingles ``c`` (before the projection), shape (n, dim_in)."""
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.dim_in:
+            raise ValueError(f"X must have shape (n, {self.dim_in}), got {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X contains NaN or infinite values")
+        out = np.empty(X.shape, self.dtype)
+        for a in range(0, len(X), block):
+            out[a:a + block] = self._forward(X[a:a + block].astype(self.dtype, copy=False))[1][4]
+        return out
+
+    def fit_projection(self, X) -> "Embedding":
+        """A copy whose projection is the PCA of the *corrected* shingles of ``X`` (n, dim_in).
+
+        The unsupervised adaptation the PCA baseline gets (PCA of the indexed
+        collection), applied to what the network actually projects.
+        """
+        from cmr.indexing import PCA
+
+        p = PCA(self.n_components).fit(self.correct(X))
+        return self.with_projection(p.mean_, p.components_)
 
     # --- forward / backward --------------------------------------------------
     def _forward(self, X):
@@ -285,9 +315,65 @@ def _shift_rows(X, k):
     return np.take_along_axis(V, idx[:, None, :], axis=2).reshape(n, d)
 
 
+def augment_shingles(X, rng, noise: float = 0.0, gain: float = 0.0, smooth: float = 0.0,
+                     sharpen: float = 0.0, frame_length: int = 12) -> np.ndarray:
+    """Random "recording-like" distortions of flattened CENS shingles.
+
+    Rendered audio is cleaner than a real recording: its chroma has less
+    energy outside the notes, its instruments weight the pitch classes
+    differently, and its CENS smoothing is the only blur. Each row of ``X``
+    (a shingle of L frames x 12 chroma, frame after frame) is distorted by
+
+    * ``gain``: a random gain per pitch class, ``exp(gain * N(0, 1))``,
+      the same for all L frames (timbre / recording balance);
+    * ``noise``: additive non-negative noise ``noise * |N(0, 1)| / sqrt(12)``
+      per entry (broadband energy, other voices, room);
+    * ``smooth``: each frame mixed with its two neighbours with weight
+      ``U(0, smooth)`` (more temporal blur);
+    * ``sharpen``: every entry raised to a power ``U(1, 1 + sharpen)``
+      (one exponent per shingle): weak pitch classes get weaker, so the
+      chroma becomes sparser, as CENS of real (e.g. solo piano) recordings
+      is compared with rendered four-voice textures;
+
+    then every 12-dim frame is put back on the unit sphere (as CENS frames
+    are) and the shingle is normalised to unit length.
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n, 12 L)
+    rng : np.random.Generator
+    noise, gain, smooth, sharpen : float
+        Strengths (0 = off).
+
+    Returns
+    -------
+    np.ndarray, shape (n, 12 L), same dtype as ``X``
+    """
+    X = np.asarray(X)
+    n, d = X.shape
+    if d % frame_length:
+        raise ValueError(f"X must have a multiple of {frame_length} columns, got {d}")
+    V = X.reshape(n, d // frame_length, frame_length).astype(np.float32, copy=True)
+    if sharpen > 0:
+        V = V ** (1 + sharpen * rng.random((n, 1, 1))).astype(np.float32)
+    if gain > 0:
+        V *= np.exp(gain * rng.standard_normal((n, 1, frame_length))).astype(np.float32)
+    if smooth > 0:
+        a = (rng.random((n, 1, 1)) * smooth).astype(np.float32)
+        nb = np.concatenate([V[:, :1], V[:, :-1]], axis=1) + np.concatenate([V[:, 1:], V[:, -1:]], axis=1)
+        V = (1 - a) * V + 0.5 * a * nb
+    if noise > 0:
+        V += (noise / np.sqrt(frame_length)) * np.abs(rng.standard_normal(V.shape)).astype(np.float32)
+    V /= np.sqrt(np.sum(V * V, axis=2, keepdims=True)) + 1e-6
+    V = V.reshape(n, d)
+    V /= np.sqrt(np.sum(V * V, axis=1, keepdims=True)) + 1e-12
+    return V.astype(X.dtype, copy=False)
+
+
 def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 256,
           margin: float = 0.2, lr: float = 1e-3, n_candidates: int = 8, val_fraction: float = 0.1,
-          eval_every: int = 100, shift_augment: bool = False, seed: int = 0, progress: bool = True) -> dict:
+          eval_every: int = 100, shift_augment: bool = False, augment: dict | None = None,
+          seed: int = 0, progress: bool = True) -> dict:
     """Train with triplets (anchor, same position in another version, another piece).
 
     Parameters
@@ -312,6 +398,10 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
         Transpose every triplet by a random number of semitones (cyclic
         chroma shift of anchor and positive together, of the negative
         independently), so that training sees every key equally often.
+    augment : dict, optional
+        Keyword arguments of :func:`augment_shingles` (``noise``, ``gain``,
+        ``smooth``): every anchor, positive and negative is distorted
+        independently before the loss (default: no distortion).
 
     Returns
     -------
@@ -385,6 +475,8 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
             Xa, Xp, Xn = _shift_rows(Xa, ka), _shift_rows(Xp, ka), _shift_rows(Xn, kn)
         else:
             Xa, Xp, Xn = X[a], X[pos], X[neg]
+        if augment:
+            Xa, Xp, Xn = (augment_shingles(M, rng, **augment) for M in (Xa, Xp, Xn))
         cur_lr = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * step / steps)))
         loss, grads = net.triplet_loss(Xa, Xp, Xn, margin)
         opt.step({k: grads[k] for k in opt.params}, lr=cur_lr)
