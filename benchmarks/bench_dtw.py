@@ -86,7 +86,7 @@ def worker(impl: str, task: str) -> dict:
     import numpy as np
 
     if impl == "libfmp":
-        sys.path.insert(0, str(LIBFMP_PATH))  # benchmark-only extra, never on the library's path
+        # benchmark-only extra: measure() puts LIBFMP_PATH on this worker's PYTHONPATH
         import libfmp.c3
         import libfmp.c7
 
@@ -146,8 +146,11 @@ def measure(impl: str, task: str, timeout: float = 600) -> dict | None:
     if impl == "libfmp" and not (LIBFMP_PATH / "libfmp").is_dir():
         return {"impl": impl, "task": task, "skipped": f"libfmp not installed in {LIBFMP_PATH} (see module doc)"}
     cmd = [sys.executable, str(HERE), "--worker", impl, task]
+    env = dict(os.environ)
+    if impl == "libfmp":  # only this worker process sees libfmp
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(LIBFMP_PATH), env.get("PYTHONPATH", "")) if p)
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True, env=env)
     except subprocess.CalledProcessError as exc:
         return {"impl": impl, "task": task, "skipped": f"failed: {exc.stderr.strip().splitlines()[-1:]}"}
     except subprocess.TimeoutExpired:
