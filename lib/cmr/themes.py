@@ -504,7 +504,7 @@ HARMONIC_OFFSETS = tuple(int(round(12 * np.log2(h))) for h in range(1, 9))
 
 def salience_chroma(P, first_pitch: int = 21, gamma: float = 10.0, n_harmonics: int = 6, alpha: float = 0.8,
                     suppress: float = 0.0, rel_salience: float = 0.5, decay: float = 4.0, lowest: int = 55,
-                    fold: str = "salience") -> np.ndarray:
+                    highest: int = 108, fold: str = "salience") -> np.ndarray:
     """Chroma of the upper voice from a harmonic-summation pitch salience (favours fundamentals).
 
     1. log compression ``L = log(1 + gamma * P / max P)``;
@@ -516,7 +516,9 @@ def salience_chroma(P, first_pitch: int = 21, gamma: float = 10.0, n_harmonics: 
        class) no longer looks like a note of its own;
     4. skyline: per frame the *top pitch* is the highest pitch (not below
        ``lowest``) whose salience reaches ``rel_salience`` times the frame's
-       maximum; pitch ``p <= top`` is weighted by ``exp(-(top - p) / decay)``;
+       maximum (pitches above ``highest`` are not candidates: high
+       overtones are not taken for the melody); pitch ``p <= top`` is weighted
+       by ``exp(-(top - p) / decay)``;
     5. fold the weighted salience (``fold='salience'``) or the weighted
        compressed energy (``fold='energy'``, as :func:`melody_chroma`) to 12
        pitch classes.
@@ -554,7 +556,7 @@ def salience_chroma(P, first_pitch: int = 21, gamma: float = 10.0, n_harmonics: 
                 R[off:] = np.maximum(R[off:], alpha ** h * S[:npitch - off])
         S = np.maximum(S - suppress * R, 0.0)
     pitches = first_pitch + np.arange(npitch)
-    S[pitches < lowest] = 0.0
+    S[(pitches < lowest) | (pitches > highest)] = 0.0
     smax = S.max(axis=0)
     active = (S >= rel_salience * smax[None, :]) & (smax[None, :] > 0)
     top = np.where(active.any(axis=0), npitch - 1 - np.argmax(active[::-1], axis=0), -1)
