@@ -419,7 +419,8 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
         raise ValueError(f"pairs must have shape (m, 2) with rows of X, got shape {pairs.shape}")
     rng = np.random.default_rng(seed)
     pieces = np.unique(piece)
-    n_val = max(1, int(round(val_fraction * len(pieces)))) if len(pieces) > 2 else 0
+    # at least 2 validation pieces (validation negatives come from another held-out piece)
+    n_val = max(2, int(round(val_fraction * len(pieces)))) if len(pieces) > 3 and val_fraction > 0 else 0
     val_pieces = rng.choice(pieces, n_val, replace=False) if n_val else np.array([], dtype=piece.dtype)
     is_val = np.isin(piece, val_pieces)
     train_rows = np.flatnonzero(~is_val)
