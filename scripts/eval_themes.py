@@ -50,6 +50,7 @@ CONFIGS = [
     ("features", "cens", True, True, True),
     ("features", "melody", True, True, True),
     ("features", "salience", True, True, True),
+    ("features", "fusion", True, True, True),
     ("invariances", "melody", False, False, True),
     ("invariances", "melody", True, False, True),
     ("invariances", "melody", False, True, True),
@@ -76,7 +77,31 @@ def theme_notes(row) -> pd.DataFrame:
     return pd.DataFrame({"start": on * spb, "end": off * spb, "pitch": pitch})
 
 
-def load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
+#: Late fusion (kind ``fusion``): cost = (1 - w) * cost(salience) + w * cost(all-voice salience), per
+#: recording; w and the all-voice parameters (no upper-line weighting) were chosen on the dev split.
+FUSION_WEIGHT = 0.35
+ALL_VOICES = {"decay": 1000.0, "rel_salience": 0.05}
+
+
+def load_database(pieces, kind: str, tuned: bool):
+    if kind == "fusion":
+        db1, occ = load_database(pieces, "salience", tuned)
+        db2, _ = load_database(pieces, "salience_all", tuned)
+        return (db1, db2), occ
+    return _load_database(pieces, kind, tuned)
+
+
+def fuse_rankings(r1: pd.DataFrame, r2: pd.DataFrame, weight: float) -> pd.DataFrame:
+    """Combine two document rankings by a weighted sum of their costs (positions from the first)."""
+    c2 = r2.set_index("doc")["cost"]
+    out = r1.copy()
+    out["cost"] = (1 - weight) * out["cost"].to_numpy() + weight * c2.loc[out["doc"]].to_numpy()
+    out = out.sort_values(["cost", "doc"], kind="stable").reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out
+
+
+def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
     """Database of one feature kind from the cached per-piece features, and the true occurrences.
 
     ``kind='salience'`` (:func:`cmr.themes.salience_chroma`, default
@@ -87,7 +112,7 @@ def load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
 
     from cmr import chroma
 
-    if kind == "salience" and not tuned:
+    if kind.startswith("salience") and not tuned:
         raise SystemExit("the salience kind is only cached with tuning compensation")
     key = kind if tuned else f"{kind}_notune"
     feats, occ = [], {}
@@ -96,10 +121,10 @@ def load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
         if not f.is_file():
             raise SystemExit(f"no cached features for {p}: run scripts/build_theme_dataset.py render")
         with np.load(f) as z:
-            if kind == "salience":
+            if kind.startswith("salience"):
                 if not pitch_file(p).is_file():
                     raise SystemExit(f"no cached pitch energies for {p}: run scripts/build_theme_dataset.py pitch")
-                C = themes.salience_chroma(np.load(pitch_file(p)))
+                C = themes.salience_chroma(np.load(pitch_file(p)), **(ALL_VOICES if kind == "salience_all" else {}))
                 n_out = z["melody"].shape[1]
                 feats.append(chroma.normalize(themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out), "l2"))
             else:
@@ -119,8 +144,13 @@ def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True):
     it = tqdm(list(theme_df.itertuples()), desc=f"{kind} ti={ti} scale={scaling}", unit="theme",
               mininterval=15, disable=not progress)
     for row in it:
-        q = themes.theme_features(theme_notes(row), kind)
-        ranking = themes.rank_documents(themes.match_theme(q, db, tempo_factors=tf, transposition_invariant=ti))
+        q = themes.theme_features(theme_notes(row), "melody" if kind == "fusion" else kind)
+        if isinstance(db, tuple):
+            r1, r2 = (themes.rank_documents(themes.match_theme(q, d, tempo_factors=tf, transposition_invariant=ti))
+                      for d in db)
+            ranking = fuse_rankings(r1, r2, FUSION_WEIGHT)
+        else:
+            ranking = themes.rank_documents(themes.match_theme(q, db, tempo_factors=tf, transposition_invariant=ti))
         r = themes.first_relevant_rank(ranking, relevant[row.theme])
         ranks.append(r)
         top = ranking.iloc[0]
@@ -178,7 +208,7 @@ def main(argv=None) -> None:
             pd.DataFrame(rank_cols).to_csv(RANKS_CSV.with_name(f"themes_ranks{suffix}.csv"), index=False)
     total = time.perf_counter() - t_all
     res = pd.DataFrame(rows)
-    hours = float(sum(db.n_frames for db, _ in dbs.values()) / len(dbs) / themes.FEATURE_RATE / 3600)
+    hours = float(sum((db[0] if isinstance(db, tuple) else db).n_frames for db, _ in dbs.values()) / len(dbs) / themes.FEATURE_RATE / 3600)
     print(f"\n{len(theme_df)} themes x {len(pieces)} recordings ({hours:.2f} h), feature rate "
           f"{themes.FEATURE_RATE:g} Hz; total {total:.0f} s")
     print(res.to_string(index=False))
