@@ -17,6 +17,10 @@ Usage::
 
     .venv/bin/python scripts/eval_themes.py               # full table (~40 min on 2 shared cores)
     .venv/bin/python scripts/eval_themes.py --quick       # 120 themes, a few rows
+    .venv/bin/python scripts/eval_themes.py --only salience   # one feature's rows (needs the pitch
+                                                              # cache: build_theme_dataset.py pitch)
+    .venv/bin/python scripts/eval_themes.py --only fusion     # late fusion row (190 s)
+    .venv/bin/python scripts/eval_themes.py --split       # dev / held-out table -> themes_split.csv
 
 Writes ``lib/cmr/data/themes_results.csv`` (the table), ``themes_ranks.csv``
 (per-theme ranks of every configuration) and prints a markdown table.
