@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "lib"))
+# cmr is installed (editable) in the venv; python puts scripts/ itself on the path
 
 from cmr import themes  # noqa: E402
 from cmr.paths import cache_dir  # noqa: E402

@@ -36,8 +36,7 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "lib"))
-sys.path.insert(0, str(ROOT / "scripts"))
+# cmr is installed (editable) in the venv; python puts scripts/ itself on the path
 
 from cmr import themes  # noqa: E402
 from cmr.matching import Database  # noqa: E402
