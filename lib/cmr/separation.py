@@ -240,6 +240,18 @@ def separate(y, sr: int, notes, method: str = "nmf", n_fft: int = 2048, hop_leng
     return Separation(parts=list(parts), audio=audio, masks=masks, sr=sr, hop_length=hop_length)
 
 
+def _reference_and_estimate(reference, estimate, name: str):
+    """Both signals as float64 1-D arrays of the same shape, and the reference's power."""
+    s = np.asarray(reference, dtype=np.float64)
+    e = np.asarray(estimate, dtype=np.float64)
+    if s.shape != e.shape or s.ndim != 1:
+        raise ValueError(f"{name}: reference and estimate need the same 1-D shape, got {s.shape} and {e.shape}")
+    power = np.sum(s ** 2)
+    if power == 0:
+        raise ValueError(f"{name}: the reference is silent, the ratio is undefined")
+    return s, e, power
+
+
 def sdr(reference, estimate) -> float:
     """Signal-to-distortion ratio in dB: 10 log10(|s|^2 / |s - s_hat|^2).
 
@@ -251,13 +263,7 @@ def sdr(reference, estimate) -> float:
     ------
     ValueError if the shapes differ or the reference is silent (the ratio is undefined).
     """
-    s = np.asarray(reference, dtype=np.float64)
-    e = np.asarray(estimate, dtype=np.float64)
-    if s.shape != e.shape or s.ndim != 1:
-        raise ValueError(f"sdr: reference and estimate need the same 1-D shape, got {s.shape} and {e.shape}")
-    power = np.sum(s ** 2)
-    if power == 0:
-        raise ValueError("sdr: the reference is silent, SDR is undefined")
+    s, e, power = _reference_and_estimate(reference, estimate, "sdr")
     err = np.sum((s - e) ** 2)
     if err == 0:
         return float("inf")
@@ -266,13 +272,7 @@ def sdr(reference, estimate) -> float:
 
 def si_sdr(reference, estimate) -> float:
     """Scale-invariant SDR in dB (Le Roux et al., ICASSP 2019)."""
-    s = np.asarray(reference, dtype=np.float64)
-    e = np.asarray(estimate, dtype=np.float64)
-    if s.shape != e.shape or s.ndim != 1:
-        raise ValueError(f"si_sdr: reference and estimate need the same 1-D shape, got {s.shape} and {e.shape}")
-    power = np.sum(s ** 2)
-    if power == 0:
-        raise ValueError("si_sdr: the reference is silent, SI-SDR is undefined")
+    s, e, power = _reference_and_estimate(reference, estimate, "si_sdr")
     alpha = np.dot(e, s) / power
     target = alpha * s
     err = np.sum((e - target) ** 2)
