@@ -279,6 +279,23 @@ class PCA:
         return out
 
 
+def _pca_arrays(pca) -> dict:
+    """The fitted parts of a PCA as arrays for an index file (empty without PCA)."""
+    if pca is None:
+        return {}
+    return {"pca_mean": pca.mean_, "pca_components": pca.components_,
+            "pca_evr": pca.explained_variance_ratio_}
+
+
+def _pca_from_arrays(arrays) -> "PCA":
+    """Rebuild the PCA that :func:`_pca_arrays` saved."""
+    pca = PCA(len(arrays["pca_components"]))
+    pca.mean_ = arrays["pca_mean"]
+    pca.components_ = arrays["pca_components"]
+    pca.explained_variance_ratio_ = arrays["pca_evr"]
+    return pca
+
+
 class KDTreeIndex(_Index):
     """k-d tree (scikit-learn) on a PCA projection, with exact re-ranking.
 
@@ -335,9 +352,7 @@ class KDTreeIndex(_Index):
 
     def _arrays(self):
         out = {"X": self.X}
-        if self.pca is not None:
-            out.update(pca_mean=self.pca.mean_, pca_components=self.pca.components_,
-                       pca_evr=self.pca.explained_variance_ratio_)
+        out.update(_pca_arrays(self.pca))
         return out
 
     def _restore(self, arrays):
@@ -345,10 +360,7 @@ class KDTreeIndex(_Index):
 
         super()._restore(arrays)
         if "pca_mean" in arrays:
-            self.pca = PCA(len(arrays["pca_components"]))
-            self.pca.mean_ = arrays["pca_mean"]
-            self.pca.components_ = arrays["pca_components"]
-            self.pca.explained_variance_ratio_ = arrays["pca_evr"]
+            self.pca = _pca_from_arrays(arrays)
         self.tree = KDTree(self._project(self.X), leaf_size=self.leaf_size)
 
 
@@ -529,9 +541,7 @@ class HNSWIndex(_Index):
 
         # the graph in faiss's own serialisation, next to the vectors
         out = {"X": self.X, "faiss": faiss.serialize_index(self.index)}
-        if self.pca is not None:
-            out.update(pca_mean=self.pca.mean_, pca_components=self.pca.components_,
-                       pca_evr=self.pca.explained_variance_ratio_)
+        out.update(_pca_arrays(self.pca))
         return out
 
     def _restore(self, arrays):
@@ -539,10 +549,7 @@ class HNSWIndex(_Index):
 
         super()._restore(arrays)
         if "pca_mean" in arrays:
-            self.pca = PCA(len(arrays["pca_components"]))
-            self.pca.mean_ = arrays["pca_mean"]
-            self.pca.components_ = arrays["pca_components"]
-            self.pca.explained_variance_ratio_ = arrays["pca_evr"]
+            self.pca = _pca_from_arrays(arrays)
         self.index = faiss.deserialize_index(np.asarray(arrays["faiss"], dtype=np.uint8))
 
 
