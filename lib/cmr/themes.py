@@ -444,6 +444,16 @@ def pool_features(X, rate_in: float, rate_out: float, n_out: int | None = None) 
     return out.astype(np.float32)
 
 
+def _check_pitch_energies(P) -> np.ndarray:
+    """P as float64 (pitches, N) after checking it holds finite non-negative energies."""
+    P = np.asarray(P, dtype=np.float64)
+    if P.ndim != 2:
+        raise ValueError(f"P must have shape (pitches, N), got {P.shape}")
+    if not np.all(np.isfinite(P)) or np.any(P < 0):
+        raise ValueError("P must contain finite non-negative energies")
+    return P
+
+
 def melody_chroma(P, first_pitch: int = 21, gamma: float = 10.0, rel_salience: float = 0.5,
                   decay: float = 4.0, lowest: int = 55) -> np.ndarray:
     """Melody-enhanced chroma from pitch energies: the highest salient line gets the weight.
@@ -471,11 +481,7 @@ def melody_chroma(P, first_pitch: int = 21, gamma: float = 10.0, rel_salience: f
     -------
     np.ndarray, shape (12, N), float32, not normalised (silent frames are zero)
     """
-    P = np.asarray(P, dtype=np.float64)
-    if P.ndim != 2:
-        raise ValueError(f"P must have shape (pitches, N), got {P.shape}")
-    if not np.all(np.isfinite(P)) or np.any(P < 0):
-        raise ValueError("P must contain finite non-negative energies")
+    P = _check_pitch_energies(P)
     npitch, n = P.shape
     if n == 0 or P.max() <= 0:
         return np.zeros((12, n), np.float32)
@@ -531,11 +537,7 @@ def salience_chroma(P, first_pitch: int = 21, gamma: float = 10.0, n_harmonics: 
     -------
     np.ndarray, shape (12, N), float32, not normalised (silent frames are zero)
     """
-    P = np.asarray(P, dtype=np.float64)
-    if P.ndim != 2:
-        raise ValueError(f"P must have shape (pitches, N), got {P.shape}")
-    if not np.all(np.isfinite(P)) or np.any(P < 0):
-        raise ValueError("P must contain finite non-negative energies")
+    P = _check_pitch_energies(P)
     if not 1 <= int(n_harmonics) <= len(HARMONIC_OFFSETS):
         raise ValueError(f"n_harmonics must be in 1..{len(HARMONIC_OFFSETS)}, got {n_harmonics}")
     if fold not in ("salience", "energy"):
