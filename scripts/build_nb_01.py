@@ -12,7 +12,7 @@ PREV, NEXT = "00_Music_Representations.ipynb", "02_DTW_and_Synchronization.ipynb
 cells = [
     md(nav(PREV, NEXT)),
     md(r"""
-# 1 Chroma features: from pitch to pitch class
+# 01 · Chroma features: from pitch to pitch class
 
 Every retrieval task in this workbook compares music through *chroma
 features*: for each short stretch of time, twelve numbers that say how much
