@@ -4,7 +4,9 @@ Database: 20 pieces (music21 corpus) x 3 rendered versions
   A  piano, the score's tempo with a mild tempo curve           (reference)
   B  string ensemble, 40 % faster, rubato, tuned 20 cents sharp
   C  winds, 40 % slower (tempo factor 0.6), transposed up 3 semitones, reverb
-Queries: 12, 16 and 20 s excerpts cut every 8 s from version A of every piece.
+Queries: 10, 12, 16, 20 and 30 s excerpts cut every 8 s from version A of
+every piece (``--query-from all``: from every version, so that the relative
+tempo between query and target reaches 1.4 / 0.6 = 2.33).
 Ground truth: the same score passage in B and C (every time it is played,
 repeats included), found through the rendering's score-time maps
 (``cmr.synth.beat_to_time``), plus every other score passage with the
@@ -15,9 +17,17 @@ Ranking: matches from all documents except the query's own recording.
 Success for a query: every true occurrence is among the top R matches
 (R = number of occurrences), start within the tolerance (2 s).
 
-Reported: share of successful queries (target >= 90 %), mean precision at R,
-and P/R/F of the top-10 lists, for diagonal matching (multiple tempo
-scaling 0.5-2, transposition invariant) and subsequence-DTW matching
+Split: the pieces are divided into a development half (even positions in
+``PIECES``) used to choose parameters and a held-out half (odd positions)
+evaluated once for the final setting; the database always holds all 60
+recordings, only the queries are split. ``--split dev`` evaluates the
+development queries only.
+
+Reported: share of successful queries (target >= 90 %) on the development
+half, the held-out half and all queries, mean precision at R, and P/R/F of
+the top-10 lists, for diagonal matching (multiple tempo scaling 0.5-2,
+transposition invariant, with and without per-tempo cost normalisation,
+``normalize=True``) and subsequence-DTW matching
 (transposition invariant, step weights (1, 2, 1) and, for comparison, unit
 weights), plus diagonal matching without the tempo set and without
 transposition invariance to show what each ingredient contributes.
@@ -25,7 +35,8 @@ transposition invariance to show what each ingredient contributes.
 Run (renders ~60 recordings into the cache on the first run, ~5 minutes;
 later runs reuse them)::
 
-    .venv/bin/python benchmarks/eval_matching_quality.py [--rate 4] [--smooth 1] [--query 12,16,20]
+    .venv/bin/python benchmarks/eval_matching_quality.py [--rate 4] [--smooth 1] [--query 10,12,16,20,30]
+        [--split dev] [--query-from all] [--no-dtw]
 """
 from __future__ import annotations
 
@@ -130,12 +141,16 @@ def occurrences(db, truths, piece, t0, t1, truth_a, exclude_doc, tolerance):
     return occ
 
 
-def make_queries(db, truths, query_seconds, hop_seconds, tolerance):
+DEV_PIECES = frozenset(p for p, _ in PIECES[0::2])
+
+
+def make_queries(db, truths, query_seconds, hop_seconds, tolerance, source="A"):
+    """Queries cut every ``hop_seconds`` from the recordings of version ``source`` ("A"; "all": every version)."""
     queries = []
     fr = db.feature_rate
     L = int(round(query_seconds * fr))
     for d in range(db.n_docs):
-        if not db.meta[d]["version"].startswith("A_"):
+        if source != "all" and not db.meta[d]["version"].startswith(source + "_"):
             continue
         X = db.doc_features(d)
         ta = truths[db.doc_ids[d]]
@@ -143,61 +158,94 @@ def make_queries(db, truths, query_seconds, hop_seconds, tolerance):
             a = int(round(t0 * fr))
             occ = occurrences(db, truths, db.meta[d]["piece"], a / fr, (a + L) / fr, ta, d, tolerance)
             if occ:
-                queries.append({"doc": d, "start": a / fr, "features": X[:, a:a + L], "occ": occ})
+                queries.append({"doc": d, "start": a / fr, "features": X[:, a:a + L], "occ": occ,
+                                "dev": db.meta[d]["piece"] in DEV_PIECES})
     return queries
 
 
-def evaluate(db, queries, label, tolerance, **kwargs):
-    n_ok, p_at_r, prf = 0, [], []
+def rank_query(db, q, num=10, **kwargs):
+    """Top ``num`` matches of one query among all recordings except its own."""
+    curve = mt.matching_curve(q["features"], db, **kwargs)
+    own = q["doc"]
+    a, b = db.offsets[own], db.offsets[own + 1]
+    curve.cost[a:b] = np.inf  # rank other recordings only
+    return mt.select_matches(curve, num=num)
+
+
+def evaluate(db, queries, label, tolerance, split="both", **kwargs):
+    """Print one row: all@R (dev / held-out / all), P@R, P/R/F@10, ms per query; return per-query success."""
+    ok, p_at_r, prf = [], [], []
     t_total = 0.0
     for q in queries:
         t = time.perf_counter()
-        curve = mt.matching_curve(q["features"], db, **kwargs)
-        own = q["doc"]
-        a, b = db.offsets[own], db.offsets[own + 1]
-        curve.cost[a:b] = np.inf  # rank other recordings only
-        matches = mt.select_matches(curve, num=10)
+        matches = rank_query(db, q, **kwargs)
         t_total += time.perf_counter() - t
         par = mt.precision_at_r(matches, q["occ"], tolerance=tolerance)
         p_at_r.append(par)
-        n_ok += par == 1.0
+        ok.append(par == 1.0)
         ev = mt.evaluate_matches(matches, q["occ"], tolerance=tolerance)
         prf.append((ev.precision, ev.recall, ev.f_measure))
+    ok = np.array(ok)
+    dev = np.array([q["dev"] for q in queries])
     prf = np.mean(prf, axis=0)
-    print(f"{label:58s} {100 * n_ok / len(queries):6.1f} % {np.mean(p_at_r):7.3f} "
-          f"{prf[0]:6.3f} {prf[1]:6.3f} {prf[2]:6.3f} {1000 * t_total / len(queries):8.1f}")
-    return n_ok / len(queries)
+
+    def share(sel):
+        return f"{100 * ok[sel].mean():6.1f} %" if sel.any() else f"{'-':>8s}"
+
+    cols = share(dev) if split == "dev" else f"{share(dev)} {share(~dev)} {share(np.ones_like(dev))}"
+    print(f"{label:62s} {cols} {np.mean(p_at_r):7.3f} {prf[0]:6.3f} {prf[1]:6.3f} {prf[2]:6.3f} "
+          f"{1000 * t_total / len(queries):8.1f}", flush=True)
+    return ok
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rate", type=float, default=4.0, help="feature rate in Hz (default 4)")
     ap.add_argument("--smooth", type=float, default=1.0, help="CENS smoothing window in seconds (default 1)")
-    ap.add_argument("--query", default="12,16,20", help="query lengths in seconds, comma separated (default 12,16,20)")
+    ap.add_argument("--query", default="10,12,16,20,30",
+                    help="query lengths in seconds, comma separated (default 10,12,16,20,30)")
     ap.add_argument("--hop", type=float, default=8.0, help="spacing of the query start times in seconds")
     ap.add_argument("--tolerance", type=float, default=2.0, help="start-time tolerance in seconds")
+    ap.add_argument("--split", choices=("both", "dev"), default="both",
+                    help="'dev': development queries only (for choosing parameters); 'both' (default): "
+                         "development, held-out and all")
+    ap.add_argument("--query-from", choices=("A", "all"), default="A",
+                    help="cut queries from version A (default) or from every version")
     ap.add_argument("--no-dtw", action="store_true", help="skip the (slower) DTW-based matching")
+    ap.add_argument("--no-ablation", action="store_true",
+                    help="skip the rows without the tempo set / without transposition invariance")
     args = ap.parse_args(argv)
 
     db, truths = render_database(args.rate, args.smooth)
-    print(f"{db}; {len(set(m['piece'] for m in db.meta))} pieces; CENS {args.rate:g} Hz, {args.smooth:g} s "
-          f"smoothing; tolerance {args.tolerance:g} s")
+    print(f"{db}; {len(set(m['piece'] for m in db.meta))} pieces ({len(DEV_PIECES)} development); CENS "
+          f"{args.rate:g} Hz, {args.smooth:g} s smoothing; tolerance {args.tolerance:g} s; queries from "
+          f"{'version A' if args.query_from == 'A' else 'every version'}")
+    head = f"{'dev':>8s}" if args.split == "dev" else f"{'dev':>8s} {'held-out':>8s} {'all':>8s}"
     for length in [float(x) for x in args.query.split(",")]:
-        queries = make_queries(db, truths, length, args.hop, args.tolerance)
+        queries = make_queries(db, truths, length, args.hop, args.tolerance, source=args.query_from)
+        if args.split == "dev":
+            queries = [q for q in queries if q["dev"]]
+        n_dev = sum(q["dev"] for q in queries)
         n_occ = np.mean([len(q["occ"]) for q in queries])
-        print(f"\n{len(queries)} queries of {length:g} s from the A versions, {n_occ:.2f} true occurrences per "
-              f"query on average (all@R: share of queries with every occurrence in the top R)")
-        print(f"{'method':58s} {'all@R':>8s} {'P@R':>7s} {'P@10':>6s} {'R@10':>6s} {'F@10':>6s} {'ms/query':>8s}")
-        evaluate(db, queries, "diagonal, 15 tempo factors 0.5-2, transp. invariant", args.tolerance,
+        print(f"\n{len(queries)} queries of {length:g} s ({n_dev} development, {len(queries) - n_dev} held-out), "
+              f"{n_occ:.2f} true occurrences per query on average; all@R: share of queries with every occurrence "
+              f"in the top R")
+        print(f"{'method':62s} {head} {'P@R':>7s} {'P@10':>6s} {'R@10':>6s} {'F@10':>6s} {'ms/query':>8s}")
+        kw = dict(split=args.split)
+        evaluate(db, queries, "diagonal, 15 tempo factors 0.5-2, 12 shifts, normalised", args.tolerance, **kw,
+                 method="diagonal", tempo_factors=TEMPO_EVAL, transposition_invariant=True, normalize=True)
+        evaluate(db, queries, "diagonal, 15 tempo factors 0.5-2, 12 shifts, raw cost", args.tolerance, **kw,
                  method="diagonal", tempo_factors=TEMPO_EVAL, transposition_invariant=True)
-        evaluate(db, queries, "diagonal, tempo factor 1 only, transp. invariant", args.tolerance,
-                 method="diagonal", tempo_factors=(1.0,), transposition_invariant=True)
-        evaluate(db, queries, "diagonal, 15 tempo factors, no transposition invariance", args.tolerance,
-                 method="diagonal", tempo_factors=TEMPO_EVAL, transposition_invariant=False)
+        if not args.no_ablation:
+            evaluate(db, queries, "diagonal, tempo factor 1 only, 12 shifts", args.tolerance, **kw,
+                     method="diagonal", tempo_factors=(1.0,), transposition_invariant=True)
+            evaluate(db, queries, "diagonal, 15 tempo factors, normalised, no transposition inv.", args.tolerance,
+                     **kw, method="diagonal", tempo_factors=TEMPO_EVAL, transposition_invariant=False,
+                     normalize=True)
         if not args.no_dtw:
-            evaluate(db, queries, "subsequence DTW (steps (1,1),(2,1),(1,2)), transp. inv.", args.tolerance,
+            evaluate(db, queries, "subsequence DTW (steps (1,1),(2,1),(1,2)), 12 shifts", args.tolerance, **kw,
                      method="dtw", transposition_invariant=True)
-            evaluate(db, queries, "subsequence DTW, unit weights (1,1,1), transp. inv.", args.tolerance,
+            evaluate(db, queries, "subsequence DTW, unit weights (1,1,1), 12 shifts", args.tolerance, **kw,
                      method="dtw", transposition_invariant=True, weights=(1, 1, 1))
 
 
