@@ -258,6 +258,25 @@ def render(args) -> None:
           f"failed: {failed or 'none'}")
 
 
+def truth_notes(row) -> pd.DataFrame:
+    """The rendered notes of a database piece (audio seconds, sounding pitch) without synthesising audio.
+
+    Repeats the timing part of :func:`cmr.synth.render` (its tempo map, the
+    version's transposition): the versions of this dataset have no sections
+    or articulation changes, so the note table equals ``render(...).truth.notes``
+    (checked against a real rendering in ``tests/test_themes.py``).
+
+    Returns
+    -------
+    pandas.DataFrame with columns ``start``, ``end`` (s), ``pitch``, ``part``, ``velocity``
+    """
+    from cmr import synth
+
+    notes = load_piece_notes(row.piece)
+    version = themes.make_version(json.loads(row.version), float(row.qpm), float(notes.attrs["end_beat"]))
+    return themes.version_notes(notes, version)
+
+
 def pitch_file(piece: str) -> Path:
     return cache_dir("themes", "pitch") / f"{piece}.npy"
 
@@ -299,7 +318,16 @@ def pack(args) -> None:
     for p in pieces.piece:
         with np.load(feature_file(p)) as z:
             for k in args.kinds:
-                arrays[k].append(z[k])
+                if k == "learned":  # learned melody chroma (10 Hz) from train_melody_salience.py apply
+                    from train_melody_salience import learned_file
+
+                    from cmr import chroma
+
+                    C = np.load(learned_file(p))
+                    arrays[k].append(chroma.normalize(themes.pool_features(
+                        C, themes.FINE_RATE, themes.FEATURE_RATE, z["melody"].shape[1]), "l2"))
+                else:
+                    arrays[k].append(z[k])
             lengths.append(z[args.kinds[0]].shape[1])
             cents.append(float(z["cents"]))
             durations.append(float(z["duration"]))

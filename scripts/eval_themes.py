@@ -54,6 +54,9 @@ CONFIGS = [
     ("features", "melody", True, True, True),
     ("features", "salience", True, True, True),
     ("features", "fusion", True, True, True),
+    ("features", "learned", True, True, True),
+    ("oracle", "oracle_top", True, True, True),
+    ("oracle", "oracle_all", True, True, True),
     ("invariances", "melody", False, False, True),
     ("invariances", "melody", True, False, True),
     ("invariances", "melody", False, True, True),
@@ -119,12 +122,23 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
         raise SystemExit("the salience kind is only cached with tuning compensation")
     key = kind if tuned else f"{kind}_notune"
     feats, occ = [], {}
-    for p in pieces.piece:
+    for row in pieces.itertuples():
+        p = row.piece
         f = feature_file(p)
         if not f.is_file():
             raise SystemExit(f"no cached features for {p}: run scripts/build_theme_dataset.py render")
         with np.load(f) as z:
-            if kind.startswith("salience"):
+            if kind.startswith("oracle"):
+                feats.append(oracle_features(row, z["melody"].shape[1], kind))
+            elif kind == "learned":
+                from train_melody_salience import learned_file
+
+                if not learned_file(p).is_file():
+                    raise SystemExit(f"no learned chroma for {p}: run scripts/train_melody_salience.py apply")
+                C = np.load(learned_file(p))
+                n_out = z["melody"].shape[1]
+                feats.append(chroma.normalize(themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out), "l2"))
+            elif kind.startswith("salience"):
                 if not pitch_file(p).is_file():
                     raise SystemExit(f"no cached pitch energies for {p}: run scripts/build_theme_dataset.py pitch")
                 C = themes.salience_chroma(np.load(pitch_file(p)), **(ALL_VOICES if kind == "salience_all" else {}))
@@ -138,6 +152,28 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
     return db, occ
 
 
+def oracle_features(row, n_out: int, kind: str) -> np.ndarray:
+    """Ground-truth database chroma of one recording (diagnostic upper bound of the audio features).
+
+    ``oracle_top``: chroma of the skyline (highest sounding note per 0.1 s
+    frame) of the rendered notes; ``oracle_all``: chroma of all sounding
+    notes. Times, transposition and tempo are those of the rendered version
+    (:func:`build_theme_dataset.truth_notes`); pooled to the matching rate
+    like the audio features.
+    """
+    from build_theme_dataset import truth_notes
+
+    from cmr import chroma
+
+    notes = truth_notes(row)
+    n_fine = int(np.ceil(n_out * themes.FINE_RATE / themes.FEATURE_RATE)) + 1
+    R = themes.note_roll(notes, themes.FINE_RATE, n_fine)
+    if kind == "oracle_top":
+        R = themes.skyline(R)
+    C = themes.fold_chroma(R)
+    return chroma.normalize(themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out), "l2")
+
+
 def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True):
     from tqdm import tqdm
 
@@ -147,7 +183,9 @@ def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True):
     it = tqdm(list(theme_df.itertuples()), desc=f"{kind} ti={ti} scale={scaling}", unit="theme",
               mininterval=15, disable=not progress)
     for row in it:
-        q = themes.theme_features(theme_notes(row), "melody" if kind == "fusion" else kind)
+        q = themes.theme_features(theme_notes(row), "melody" if kind in ("fusion", "oracle_top", "oracle_all",
+                                                                          "learned")
+                                  else kind)
         if isinstance(db, tuple):
             r1, r2 = (themes.rank_documents(themes.match_theme(q, d, tempo_factors=tf, transposition_invariant=ti))
                       for d in db)

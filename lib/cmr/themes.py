@@ -388,6 +388,112 @@ def make_version(plan: dict, qpm: float, end_beat: float, name: str = "theme-db"
                    reverb_seconds=1.2, seed=int(plan.get("seed", 0)), tail=0.5)
 
 
+def version_notes(notes: pd.DataFrame, version) -> pd.DataFrame:
+    """The notes a :class:`cmr.synth.Version` of a score plays, in audio seconds, without synthesis.
+
+    The timing part of :func:`cmr.synth.render` (same tempo map, sections,
+    articulation and transposition), for ground-truth features of many
+    renderings at no audio cost. Equals ``render(notes, version).truth.notes``
+    in ``start``, ``end``, ``pitch`` and ``part``.
+
+    Parameters
+    ----------
+    notes : pandas.DataFrame, a :func:`cmr.symbolic.score_notes` table (``start_beat``, ``end_beat``, ``pitch``, ``part``)
+    version : cmr.synth.Version
+
+    Returns
+    -------
+    pandas.DataFrame with columns ``start``, ``end`` (s), ``pitch`` (sounding MIDI), ``part``,
+    ``velocity``, ``start_beat``, sorted like the rendering's ground truth
+    """
+    from . import synth
+
+    if not isinstance(notes, pd.DataFrame) or not {"start_beat", "end_beat", "pitch"} <= set(notes.columns):
+        raise ValueError("notes must be a DataFrame with columns start_beat, end_beat, pitch")
+    bpm = float(version.bpm or notes.attrs.get("bpm") or 96.0)
+    sections, _ = synth._section_beats(notes, version.sections)
+    perf_beats, times, table = synth._tempo_map(sections, bpm, version)
+    truth = synth.GroundTruth(notes=pd.DataFrame(), measure_times=pd.DataFrame(), sections=table,
+                              perf_beats=perf_beats, times=times, duration=0.0, sr=1, version=version)
+    sb = notes["start_beat"].to_numpy(np.float64)
+    eb = notes["end_beat"].to_numpy(np.float64)
+    parts = notes["part"].to_numpy(np.int64) if "part" in notes else np.zeros(len(notes), np.int64)
+    vel = notes["velocity"].to_numpy(np.float64) if "velocity" in notes else np.full(len(notes), 90.0)
+    rows = []
+    for s0, s1, p0 in table:
+        sel = np.flatnonzero((sb >= s0 - 1e-9) & (sb < s1 - 1e-9))
+        on = p0 + sb[sel] - s0
+        rows.append(pd.DataFrame({"start": truth._perf_to_time(on),
+                                  "end": truth._perf_to_time(on + (eb[sel] - sb[sel]) * version.articulation),
+                                  "pitch": notes["pitch"].to_numpy(np.int64)[sel] + version.transpose,
+                                  "part": parts[sel], "velocity": vel[sel], "start_beat": sb[sel]}))
+    out = pd.concat(rows, ignore_index=True)
+    out = out[(out["pitch"] >= 0) & (out["pitch"] <= 127)]
+    return out.sort_values(["start", "pitch", "part"], kind="stable").reset_index(drop=True)
+
+
+def note_roll(notes: pd.DataFrame, feature_rate: float, n_frames: int, first_pitch: int = 21,
+              n_pitches: int = 88) -> np.ndarray:
+    """Piano roll of a note list on the centred frame grid: the share of each frame a pitch sounds.
+
+    Frame ``n`` covers ``[(n - 0.5) / rate, (n + 0.5) / rate)`` as in
+    :func:`cmr.chroma.symbolic_chroma`.
+
+    Returns
+    -------
+    np.ndarray, shape (n_pitches, n_frames), float32 in [0, 1] (row ``i`` = MIDI pitch ``first_pitch + i``;
+    notes outside the range are dropped)
+    """
+    if not (feature_rate > 0) or int(n_frames) < 0:
+        raise ValueError(f"need feature_rate > 0 and n_frames >= 0, got {feature_rate}, {n_frames}")
+    R = np.zeros((n_pitches, int(n_frames)), np.float64)
+    rate = float(feature_rate)
+    s = notes["start"].to_numpy(np.float64)
+    e = notes["end"].to_numpy(np.float64)
+    i = notes["pitch"].to_numpy(np.int64) - first_pitch
+    a = np.maximum(np.floor(s * rate + 0.5).astype(np.int64), 0)
+    b = np.minimum(np.floor(e * rate + 0.5).astype(np.int64), int(n_frames) - 1)
+    keep = (i >= 0) & (i < n_pitches) & (e > s) & (b >= a)
+    s, e, i, a, b = s[keep], e[keep], i[keep], a[keep], b[keep]
+    if s.size == 0:
+        return R.astype(np.float32)
+    counts = b - a + 1
+    note = np.repeat(np.arange(s.size), counts)
+    frame = a[note] + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    share = np.clip(np.minimum(e[note], (frame + 0.5) / rate) - np.maximum(s[note], (frame - 0.5) / rate), 0, None)
+    np.add.at(R, (i[note], frame), share * rate)
+    return np.minimum(R, 1.0).astype(np.float32)
+
+
+def skyline(R, min_share: float = 0.5) -> np.ndarray:
+    """Keep per frame only the highest pitch that sounds through at least ``min_share`` of it.
+
+    Parameters
+    ----------
+    R : np.ndarray, shape (p, N), a :func:`note_roll`
+
+    Returns
+    -------
+    np.ndarray, shape (p, N), float32, one-hot per frame (zero columns where nothing sounds)
+    """
+    R = np.asarray(R)
+    on = R >= min_share
+    top = R.shape[0] - 1 - np.argmax(on[::-1], axis=0)
+    out = np.zeros(R.shape, np.float32)
+    has = on.any(axis=0)
+    out[top[has], np.flatnonzero(has)] = 1.0
+    return out
+
+
+def fold_chroma(R, first_pitch: int = 21) -> np.ndarray:
+    """Fold a (pitches, N) matrix to (12, N) pitch classes (row ``i`` = MIDI ``first_pitch + i``)."""
+    R = np.asarray(R, dtype=np.float32)
+    C = np.zeros((12, R.shape[1]), np.float32)
+    for i in range(R.shape[0]):
+        C[(first_pitch + i) % 12] += R[i]
+    return C
+
+
 # ---------------------------------------------------------------------------
 # Features: database (audio) and queries (symbolic themes)
 # ---------------------------------------------------------------------------
@@ -395,7 +501,7 @@ def make_version(plan: dict, qpm: float, end_beat: float, name: str = "theme-db"
 #: Feature types compared in notebook 06, in table order.
 FEATURE_KINDS = ("stft", "cqt", "iir", "cens", "melody")
 #: Extra kind computed on request only (:func:`salience_chroma`); not in the render cache by default.
-EXTRA_KINDS = ("salience",)
+EXTRA_KINDS = ("salience", "learned")
 #: Feature rate of the matching (frames per second).
 FEATURE_RATE = 5.0
 #: Rate of the fine features the matching features are pooled from.
@@ -585,7 +691,8 @@ def database_features(y, sr: float, kinds=FEATURE_KINDS, feature_rate: float = F
         chroma, :func:`cmr.chroma.chroma_iir`), ``'cens'`` (CENS of the IIR
         chroma with a short 0.9 s window), ``'melody'``
         (:func:`melody_chroma`); on request also ``'salience'``
-        (:func:`salience_chroma`, :data:`EXTRA_KINDS`).
+        (:func:`salience_chroma`) and ``'learned'`` (:func:`cmr.melody.learned_chroma`,
+        the trained top-voice model), :data:`EXTRA_KINDS`.
     feature_rate : float, frames per second of the result
     tuning_cents : float or None
         Reference tuning of the filters in cents. ``None`` estimates it from
@@ -617,7 +724,7 @@ def database_features(y, sr: float, kinds=FEATURE_KINDS, feature_rate: float = F
     if "cqt" in kinds:
         C = chroma.chroma_cqt(y, sr, hop_length=1024, tuning=cents, norm=None)
         out["cqt"] = pool_features(C, sr / 1024, feature_rate, n_out)
-    if {"iir", "cens", "melody", "salience"} & set(kinds):
+    if {"iir", "cens", "melody", "salience", "learned"} & set(kinds):
         P = chroma.pitch_features(y, sr, feature_rate=FINE_RATE, tuning_cents=cents)
         C = chroma.pitch_to_chroma(P)
         if "iir" in kinds:
@@ -629,6 +736,10 @@ def database_features(y, sr: float, kinds=FEATURE_KINDS, feature_rate: float = F
             out["melody"] = pool_features(melody_chroma(P), FINE_RATE, feature_rate, n_out)
         if "salience" in kinds:
             out["salience"] = pool_features(salience_chroma(P), FINE_RATE, feature_rate, n_out)
+        if "learned" in kinds:
+            from .melody import learned_chroma
+
+            out["learned"] = pool_features(learned_chroma(P), FINE_RATE, feature_rate, n_out)
     return {k: chroma.normalize(out[k], "l2") for k in kinds}, cents
 
 

@@ -1,0 +1,205 @@
+"""Learned melody (top-voice) salience from IIR pitch energies, in plain numpy.
+
+A small multilayer perceptron looks at a few frames of log-compressed pitch
+energies (88 piano pitches, :func:`cmr.chroma.pitch_features`) and outputs,
+per frame, a probability for each of the 88 pitches to be the *highest
+sounding note* (the top voice) plus one "no note" class. Folding the pitch
+probabilities to pitch classes gives a melody chroma that can replace the
+hand-made :func:`cmr.themes.salience_chroma` as the database feature of
+cross-modal theme retrieval (notebook 06).
+
+The idea follows the learned salience representations of Bittner et al.
+(ISMIR 2017, deep salience) and Zalkow, Balke and Müller (ICASSP 2019),
+who trained networks to map a time-frequency representation to the
+melody's pitch salience; ours is a much smaller fully connected net trained
+on synthesised renderings of music21 scores whose rendered top voice is the
+target (``scripts/train_melody_salience.py``; the training pieces exclude
+every piece of the theme database and every piece sharing a tune with one).
+
+Shapes follow the library: features are (dims, frames).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+#: Number of pitch bins of the input (MIDI 21..108) and of the output pitch classes.
+N_PITCHES = 88
+FIRST_PITCH = 21
+
+
+def weights_path() -> Path:
+    """The committed weights of the trained model (``lib/cmr/data/melody_salience.npz``)."""
+    return Path(__file__).resolve().parent / "data" / "melody_salience.npz"
+
+
+def log_pitch(P, gamma: float = 10.0) -> np.ndarray:
+    """Log compression ``log(1 + gamma * P / max P)`` of pitch energies (0 for silence).
+
+    Parameters
+    ----------
+    P : np.ndarray, shape (88, N), non-negative energies
+
+    Returns
+    -------
+    np.ndarray, shape (88, N), float32
+    """
+    P = np.asarray(P, dtype=np.float64)
+    if P.ndim != 2 or P.shape[0] != N_PITCHES:
+        raise ValueError(f"P must have shape ({N_PITCHES}, N), got {P.shape}")
+    if not np.all(np.isfinite(P)) or np.any(P < 0):
+        raise ValueError("P must contain finite non-negative energies")
+    m = P.max() if P.size else 0.0
+    if m <= 0:
+        return np.zeros(P.shape, np.float32)
+    return np.log1p(gamma * P / m).astype(np.float32)
+
+
+def context_stack(L, context: int) -> np.ndarray:
+    """Stack frames ``t - context .. t + context`` (edges repeated) into one column per frame.
+
+    Parameters
+    ----------
+    L : np.ndarray, shape (d, N)
+    context : int >= 0
+
+    Returns
+    -------
+    np.ndarray, shape (d * (2 * context + 1), N), float32 (block ``k`` holds frame ``t + k - context``)
+    """
+    L = np.asarray(L, dtype=np.float32)
+    d, n = L.shape
+    if context < 0:
+        raise ValueError(f"context must be >= 0, got {context}")
+    if n == 0:
+        return np.zeros((d * (2 * context + 1), 0), np.float32)
+    idx = np.clip(np.arange(n)[None, :] + np.arange(-context, context + 1)[:, None], 0, n - 1)
+    return L[:, idx].transpose(1, 0, 2).reshape(d * (2 * context + 1), n)
+
+
+class MelodyNet:
+    """MLP: stacked log pitch energies -> softmax over 88 top-voice pitches + "no note".
+
+    Parameters
+    ----------
+    context : int, frames of context on each side (input has ``88 * (2 context + 1)`` dims)
+    hidden : tuple of int, hidden layer sizes (ReLU)
+    gamma : float, log compression of the input (:func:`log_pitch`)
+    seed : int, initialisation
+    """
+
+    def __init__(self, context: int = 3, hidden=(256, 256), gamma: float = 10.0, seed: int = 0, params=None):
+        self.context, self.hidden, self.gamma = int(context), tuple(int(h) for h in hidden), float(gamma)
+        sizes = [N_PITCHES * (2 * self.context + 1), *self.hidden, N_PITCHES + 1]
+        if params is None:
+            rng = np.random.default_rng(seed)
+            params = {}
+            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+                params[f"W{i}"] = (rng.standard_normal((b, a)) * np.sqrt(2.0 / a)).astype(np.float32)
+                params[f"b{i}"] = np.zeros((b, 1), np.float32)
+        self.params = params
+        self.n_layers = len(sizes) - 1
+
+    # ---- forward / backward on stacked inputs (dims, batch) ------------------------------------
+    def logits(self, X, keep: bool = False):
+        h, cache = X, []
+        for i in range(self.n_layers):
+            z = self.params[f"W{i}"] @ h + self.params[f"b{i}"]
+            cache.append(h)
+            h = np.maximum(z, 0.0) if i < self.n_layers - 1 else z
+        return (h, cache) if keep else h
+
+    @staticmethod
+    def softmax(Z) -> np.ndarray:
+        Z = Z - Z.max(axis=0, keepdims=True)
+        E = np.exp(Z)
+        return E / E.sum(axis=0, keepdims=True)
+
+    def loss_and_grads(self, X, y):
+        """Mean cross-entropy of integer targets ``y`` (0..88, 88 = no note) and its gradients."""
+        Z, cache = self.logits(X, keep=True)
+        Pr = self.softmax(Z)
+        n = X.shape[1]
+        loss = float(-np.mean(np.log(Pr[y, np.arange(n)] + 1e-12)))
+        dZ = Pr
+        dZ[y, np.arange(n)] -= 1.0
+        dZ /= n
+        grads = {}
+        for i in range(self.n_layers - 1, -1, -1):
+            h = cache[i]
+            grads[f"W{i}"] = (dZ @ h.T).astype(np.float32)
+            grads[f"b{i}"] = dZ.sum(axis=1, keepdims=True).astype(np.float32)
+            if i > 0:
+                dZ = (self.params[f"W{i}"].T @ dZ) * (h > 0)
+        return loss, grads
+
+    # ---- on pitch energies -------------------------------------------------------------------
+    def inputs(self, P) -> np.ndarray:
+        """Stacked network inputs of pitch energies P (88, N) -> (88 (2c+1), N)."""
+        return context_stack(log_pitch(P, self.gamma), self.context)
+
+    def probabilities(self, P, block: int = 8192) -> np.ndarray:
+        """Per-frame probabilities of the 88 top-voice pitches and of "no note".
+
+        Parameters
+        ----------
+        P : np.ndarray, shape (88, N), pitch energies (:func:`cmr.chroma.pitch_features`)
+
+        Returns
+        -------
+        np.ndarray, shape (89, N), float32, columns sum to 1 (row 88 = no note)
+        """
+        X = self.inputs(P)
+        out = np.zeros((N_PITCHES + 1, X.shape[1]), np.float32)
+        for a in range(0, X.shape[1], block):
+            out[:, a:a + block] = self.softmax(self.logits(X[:, a:a + block]))
+        return out
+
+    def save(self, path) -> Path:
+        path = Path(path)
+        np.savez_compressed(path, context=self.context, hidden=np.array(self.hidden), gamma=self.gamma,
+                            **{k: v.astype(np.float32) for k, v in self.params.items()})
+        return path
+
+    @classmethod
+    def load(cls, path=None) -> "MelodyNet":
+        path = weights_path() if path is None else Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: run scripts/train_melody_salience.py train")
+        with np.load(path) as z:
+            params = {k: z[k].astype(np.float32) for k in z.files if k[0] in "Wb"}
+            return cls(context=int(z["context"]), hidden=tuple(int(h) for h in z["hidden"]),
+                       gamma=float(z["gamma"]), params=params)
+
+
+def fold_pitch_classes(S, first_pitch: int = FIRST_PITCH) -> np.ndarray:
+    """Fold (pitches, N) salience to (12, N) pitch classes (row ``i`` = MIDI ``first_pitch + i``)."""
+    S = np.asarray(S, dtype=np.float32)
+    C = np.zeros((12, S.shape[1]), np.float32)
+    for i in range(S.shape[0]):
+        C[(first_pitch + i) % 12] += S[i]
+    return C
+
+
+def learned_chroma(P, net: MelodyNet | None = None) -> np.ndarray:
+    """Melody chroma from a trained :class:`MelodyNet`: the top-voice pitch probabilities folded to 12 classes.
+
+    Parameters
+    ----------
+    P : np.ndarray, shape (88, N), pitch energies at the rate the net was trained on (10 Hz)
+    net : MelodyNet, default the committed model (:func:`weights_path`)
+
+    Returns
+    -------
+    np.ndarray, shape (12, N), float32, not normalised (a frame the net calls
+    silent has a small norm)
+    """
+    net = MelodyNet.load() if net is None else net
+    return fold_pitch_classes(net.probabilities(P)[:N_PITCHES])
+
+
+def top_voice_targets(roll_top) -> np.ndarray:
+    """Integer targets from a one-hot top-voice roll (88, N): pitch index, or 88 where nothing sounds."""
+    R = np.asarray(roll_top)
+    return np.where(R.any(axis=0), np.argmax(R, axis=0), N_PITCHES).astype(np.int64)

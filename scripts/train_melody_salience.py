@@ -1,0 +1,387 @@
+"""Train the learned melody salience (cmr.melody) on renderings of pieces OUTSIDE the theme database.
+
+Stages (run one by name, in order):
+
+``select``
+    Candidate scores from the music21 corpus that are not database pieces
+    (chorales, Palestrina mass movements, Monteverdi madrigals, trecento and
+    Josquin pieces, one Beethoven quartet). A candidate is EXCLUDED when
+    (a) it belongs to the same work as a database piece (same BWV number,
+    same Palestrina mass number, same opus / K number), or (b) any
+    database theme's interval pattern occurs in its top line, or (c) at
+    least 5 % of its top line's 12-note interval patterns (repeated notes
+    merged) occur in the top line of one database piece (a shared hymn
+    tune, a quotation; shorter patterns are too common in stepwise
+    Renaissance lines to separate related from unrelated tunes). Each kept piece gets a performance version drawn
+    like the database's (:func:`cmr.themes.plan_version`, another seed) and
+    a train / validation label (whole pieces). Writes
+    ``lib/cmr/data/melody_train_pieces.csv`` and ``melody_excluded.csv``.
+``render``
+    Render every kept piece, estimate its tuning, compute the 88 IIR pitch
+    energies (10 Hz) and the target: the rendered top voice (highest
+    sounding note per frame). Cached under ``.cache/melody/``.
+``train``
+    Train :class:`cmr.melody.MelodyNet` for each hyperparameter setting of
+    ``GRID`` on the training pieces and pick the one with the best
+    validation pitch-class accuracy (validation pieces only); retrain nothing
+    else. Writes ``lib/cmr/data/melody_salience.npz`` and prints the grid.
+``apply``
+    Learned chroma of every database recording from the cached database pitch
+    energies (``build_theme_dataset.py pitch``) -> ``.cache/themes/learned/``;
+    the database itself is only touched here, after training.
+
+Usage::
+
+    .venv/bin/python scripts/train_melody_salience.py select
+    nice -n 5 .venv/bin/python scripts/train_melody_salience.py render
+    nice -n 5 .venv/bin/python scripts/train_melody_salience.py train
+    .venv/bin/python scripts/train_melody_salience.py apply
+    .venv/bin/python scripts/eval_themes.py --only learned
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from cmr import melody, themes  # noqa: E402
+from cmr.paths import cache_dir  # noqa: E402
+
+DATA = ROOT / "lib" / "cmr" / "data"
+TRAIN_CSV = DATA / "melody_train_pieces.csv"
+EXCLUDED_CSV = DATA / "melody_excluded.csv"
+SEED = 2019  # the year of Zalkow, Balke and Müller's learned salience for theme retrieval
+#: Pieces per collection (seeded shuffle of the candidates that pass the leakage checks).
+QUOTA = {"bach": 80, "palestrina": 45, "monteverdi": 18, "trecento": 20, "other": 12}
+MAX_QUARTERS = 200.0  # training pieces are cut shorter than database pieces: more pieces per hour
+NGRAM = 11  # intervals per pattern (12 notes, repeated notes merged)
+MAX_SHARED = 0.05  # exclusion threshold (c)
+VAL_SHARE = 0.2
+DEFAULT_QPM = {"bach": 84.0, "palestrina": 132.0, "monteverdi": 120.0, "trecento": 100.0, "other": 100.0}
+
+
+def work_key(path: str) -> str:
+    """A work identifier: movements and editions of one work share it."""
+    top = path.split("/")[0]
+    stem = path.split("/")[-1].rsplit(".", 1)[0]
+    if top == "bach":
+        m = re.match(r"bwv(\d+)", stem)
+        return f"bach:{m.group(1) if m else stem}"
+    if top == "palestrina":
+        parts = stem.split("_")
+        return f"palestrina:{parts[1] if len(parts) > 1 else stem}"
+    if path.count("/") >= 2:  # composer/work/movement
+        return f"{top}:{path.split('/')[1]}"
+    return f"{top}:{stem}"
+
+
+def candidates(db_paths: set) -> list[tuple[str, str]]:
+    from music21 import corpus
+
+    paths = sorted(str(p).split("/corpus/")[1] for p in corpus.getCorePaths())
+    out = []
+    for p in paths:
+        if p in db_paths:
+            continue
+        if p.startswith("bach/bwv") and p.endswith(".mxl") and "-sc" not in p:
+            out.append(("bach", p))
+        elif p.startswith("palestrina/") and p.endswith(".krn"):
+            out.append(("palestrina", p))
+        elif p.startswith("monteverdi/") and p.endswith(".mxl") and "_old" not in p:
+            out.append(("monteverdi", p))
+        elif p.startswith("trecento/") and "_bak" not in p and p.endswith(".xml"):
+            out.append(("trecento", p))
+        elif p.startswith(("josquin/", "ciconia/", "luca/", "lusitano/", "webern/")) or p in (
+                "beethoven/opus18no4.mxl", "mozart/k156/movement2.mxl", "mozart/k80/movement3.mxl",
+                "beethoven/opus59no3/movement2.mxl", "mozart/k458/movement3.mxl", "mozart/k156/movement4.mxl",
+                "schumann_robert/opus41no1/movement4.mxl"):
+            out.append(("other", p))
+    return out
+
+
+def top_line(notes: pd.DataFrame, merge: bool = True) -> np.ndarray:
+    """Pitch sequence of the highest part (highest mean pitch among parts covering half the piece),
+    top note per onset, repeated notes merged (``merge``)."""
+    if len(notes) == 0:
+        return np.zeros(0, np.int64)
+    span = float(notes["end_beat"].max() - notes["start_beat"].min())
+    best, best_mean = None, -1.0
+    for p, g in notes.groupby("part"):
+        cover = float((g["end_beat"] - g["start_beat"]).sum())
+        if cover >= 0.5 * span and g["pitch"].mean() > best_mean:
+            best, best_mean = p, float(g["pitch"].mean())
+    g = notes if best is None else notes[notes["part"] == best]
+    seq = g.groupby("start_beat")["pitch"].max().sort_index().to_numpy(np.int64)
+    if seq.size == 0 or not merge:
+        return seq
+    return seq[np.r_[True, np.diff(seq) != 0]]
+
+
+def merged(p) -> np.ndarray:
+    p = np.asarray(p, np.int64)
+    return p[np.r_[True, np.diff(p) != 0]] if p.size else p
+
+
+def ngrams(seq: np.ndarray, n: int = NGRAM) -> set:
+    d = np.diff(seq)
+    return {tuple(d[i:i + n]) for i in range(len(d) - n + 1)}
+
+
+def select(args) -> None:
+    from tqdm import tqdm
+
+    from cmr import symbolic
+    from build_theme_dataset import load_piece_notes, written_qpm
+
+    db = pd.read_csv(DATA / "themes_pieces.csv")
+    theme_df = pd.read_csv(DATA / "themes_list.csv")
+    db_works = {work_key(p) for p in db.path}
+    db_lines = {r.piece: top_line(load_piece_notes(r.piece)) for r in db.itertuples()}
+    db_grams = {p: ngrams(s) for p, s in db_lines.items()}
+    db_themes = [(t.theme, np.array(str(t.pitches).split(), int)) for t in theme_df.itertuples()]
+    rng = np.random.default_rng(SEED)
+    cands = candidates(set(db.path))
+    order = rng.permutation(len(cands))
+    taken = {c: 0 for c in QUOTA}
+    kept, excluded = [], []
+    notes_dir = cache_dir("melody", "notes")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in tqdm(order, desc="candidates", unit="score", mininterval=5):
+            coll, path = cands[i]
+            if taken[coll] >= QUOTA[coll]:
+                continue
+            wk = work_key(path)
+            if wk in db_works:
+                excluded.append({"path": path, "reason": "same work as a database piece", "detail": wk})
+                continue
+            parsed = cache_dir("melody", "parsed") / (re.sub(r"[^A-Za-z0-9._-]", "_", path) + ".pkl")
+            if parsed.is_file():
+                notes, attrs, qpm = pd.read_pickle(parsed)
+                notes.attrs.update(attrs)
+            else:
+                try:
+                    score = symbolic.load_score(path)
+                    notes = symbolic.score_notes(score)
+                    qpm = written_qpm(score, coll) if coll in ("bach", "palestrina", "monteverdi") \
+                        else DEFAULT_QPM[coll]
+                except Exception as exc:
+                    excluded.append({"path": path, "reason": "unreadable", "detail": f"{type(exc).__name__}"})
+                    continue
+                pd.to_pickle((notes, dict(notes.attrs), qpm), parsed)
+            if len(notes) == 0 or notes["part"].nunique() < 2:
+                excluded.append({"path": path, "reason": "not polyphonic", "detail": ""})
+                continue
+            notes = themes.cut_notes(notes, MAX_QUARTERS)
+            line = top_line(notes)
+            full = top_line(notes, merge=False)
+            hit = next((name for name, tp in db_themes
+                        if themes.find_occurrences(tp, full).size), None) if full.size >= 8 else None
+            if hit is not None:
+                excluded.append({"path": path, "reason": "contains a database theme", "detail": hit})
+                continue
+            g = ngrams(line)
+            share, who = 0.0, ""
+            if g:
+                for p, dg in db_grams.items():
+                    s = len(g & dg) / len(g)
+                    if s > share:
+                        share, who = s, p
+            if share >= MAX_SHARED:
+                excluded.append({"path": path, "reason": f"top line shares >= {MAX_SHARED:.0%} of its "
+                                                         f"12-note patterns with a database piece",
+                                 "detail": f"{who} ({share:.0%})"})
+                continue
+            piece = re.sub(r"[^A-Za-z0-9._-]", "_", path.rsplit(".", 1)[0].replace("/", "_"))
+            n_parts = int(notes["part"].max()) + 1
+            version = themes.plan_version(np.random.default_rng([SEED, zlib.crc32(piece.encode())]), n_parts)
+            pd.to_pickle((notes, dict(notes.attrs)), notes_dir / f"{piece}.pkl")
+            kept.append({"piece": piece, "path": path, "collection": coll, "work": wk,
+                         "quarters": float(notes.attrs["end_beat"]), "qpm": qpm, "n_parts": n_parts,
+                         "max_shared": round(share, 3), "closest_db_piece": who,
+                         "version": json.dumps(version)})
+            taken[coll] += 1
+    kept = pd.DataFrame(kept)
+    works = sorted(kept.work.unique())
+    val_works = set(np.random.default_rng(SEED + 1).permutation(works)[: int(round(VAL_SHARE * len(works)))])
+    kept["split"] = np.where(kept.work.isin(val_works), "val", "train")
+    kept.to_csv(TRAIN_CSV, index=False)
+    pd.DataFrame(excluded).to_csv(EXCLUDED_CSV, index=False)
+    ex = pd.DataFrame(excluded)
+    print(f"kept {len(kept)} pieces {dict(kept.collection.value_counts())}; split {dict(kept.split.value_counts())}")
+    print(f"excluded {len(ex)}: {dict(ex.reason.value_counts()) if len(ex) else {}}")
+    print(f"largest shared-pattern share among kept pieces: {kept.max_shared.max():.1%}")
+
+
+def data_file(piece: str) -> Path:
+    return cache_dir("melody", "data") / f"{piece}.npz"
+
+
+def render(args) -> None:
+    from tqdm import tqdm
+
+    from cmr import chroma, synth
+
+    kept = pd.read_csv(TRAIN_CSV)
+    todo = [r for r in kept.itertuples() if args.overwrite or not data_file(r.piece).is_file()]
+    total = 0.0
+    for row in tqdm(todo, desc="render+pitch", unit="piece", mininterval=10):
+        notes, attrs = pd.read_pickle(cache_dir("melody", "notes") / f"{row.piece}.pkl")
+        notes.attrs.update(attrs)
+        version = themes.make_version(json.loads(row.version), float(row.qpm), float(notes.attrs["end_beat"]),
+                                      name="melody-train")
+        r = synth.render(notes, version)
+        cents = float(chroma.estimate_tuning(r.audio, r.sr))
+        P = chroma.pitch_features(r.audio, r.sr, feature_rate=themes.FINE_RATE, tuning_cents=cents)
+        top = themes.skyline(themes.note_roll(r.truth.notes, themes.FINE_RATE, P.shape[1]))
+        np.savez(data_file(row.piece), P=P.astype(np.float32), y=melody.top_voice_targets(top),
+                 cents=cents, duration=r.duration)
+        total += r.duration
+    print(f"rendered {total / 3600:.2f} h")
+
+
+def load_split(split: str):
+    kept = pd.read_csv(TRAIN_CSV)
+    rows = kept[kept.split == split]
+    out = []
+    for p in rows.piece:
+        with np.load(data_file(p)) as z:
+            out.append((z["P"], z["y"]))
+    return out
+
+
+#: Hyperparameter grid (context frames each side, hidden sizes, epochs, pitch-shift augmentation).
+GRID = [
+    {"context": 3, "hidden": (256, 256), "epochs": 12, "shift": 6},
+    {"context": 5, "hidden": (256, 256), "epochs": 12, "shift": 6},
+    {"context": 3, "hidden": (512, 256), "epochs": 12, "shift": 0},
+]
+
+
+def shift_rows(X, k: int):
+    """Shift a (88, N) matrix up by k pitch rows (zero fill)."""
+    if k == 0:
+        return X
+    out = np.zeros_like(X)
+    if k > 0:
+        out[k:] = X[:-k]
+    else:
+        out[:k] = X[-k:]
+    return out
+
+
+def build_inputs(net, pieces, shift: int = 0):
+    X, Y = [], []
+    for P, y in pieces:
+        P2 = shift_rows(P, shift)
+        y2 = np.where(y < melody.N_PITCHES, y + shift, y)
+        y2 = np.where((y2 < 0) | (y2 > melody.N_PITCHES), melody.N_PITCHES, y2)
+        if shift:
+            y2 = np.where((y < melody.N_PITCHES) & ((y + shift < 0) | (y + shift >= melody.N_PITCHES)),
+                          melody.N_PITCHES, y2)
+        X.append(net.inputs(P2))
+        Y.append(y2)
+    return np.concatenate(X, axis=1), np.concatenate(Y)
+
+
+def pc_accuracy(net, pieces) -> dict:
+    """Validation metrics: pitch-class accuracy of the argmax of the learned chroma on frames with a top
+    voice, and the same for the plain folded pitch energies and salience_chroma (baselines)."""
+    hit = hit_fold = hit_sal = n = 0
+    for P, y in pieces:
+        voiced = y < melody.N_PITCHES
+        pc = (y[voiced] + melody.FIRST_PITCH) % 12
+        C = melody.learned_chroma(P, net)
+        hit += int((np.argmax(C[:, voiced], axis=0) == pc).sum())
+        F = melody.fold_pitch_classes(melody.log_pitch(P))
+        hit_fold += int((np.argmax(F[:, voiced], axis=0) == pc).sum())
+        S = themes.salience_chroma(P)
+        hit_sal += int((np.argmax(S[:, voiced], axis=0) == pc).sum())
+        n += int(voiced.sum())
+    return {"learned": hit / n, "folded": hit_fold / n, "salience": hit_sal / n, "frames": n}
+
+
+def fit(cfg: dict, train_pieces, seed: int = 0, batch: int = 256, lr: float = 1e-3, log=print):
+    from cmr.embedding import Adam
+
+    net = melody.MelodyNet(context=cfg["context"], hidden=cfg["hidden"], seed=seed)
+    shifts = range(-cfg["shift"], cfg["shift"] + 1, 3) if cfg["shift"] else [0]
+    rng = np.random.default_rng(seed)
+    X0, Y0 = build_inputs(net, train_pieces, 0)
+    opt = Adam(net.params, lr=lr)
+    for ep in range(cfg["epochs"]):
+        k = int(rng.choice(list(shifts)))
+        X, Y = (X0, Y0) if k == 0 else build_inputs(net, train_pieces, k)
+        perm = rng.permutation(X.shape[1])
+        losses = []
+        cur_lr = lr * (0.5 ** (ep // max(cfg["epochs"] // 3, 1)))
+        for a in range(0, perm.size - batch + 1, batch):
+            idx = perm[a:a + batch]
+            loss, grads = net.loss_and_grads(X[:, idx], Y[idx])
+            opt.step(grads, lr=cur_lr)
+            losses.append(loss)
+        log(f"  epoch {ep + 1}/{cfg['epochs']} shift {k:+d} lr {cur_lr:.1e} loss {np.mean(losses):.3f}")
+    return net
+
+
+def train(args) -> None:
+    train_p, val_p = load_split("train"), load_split("val")
+    n_tr = sum(y.size for _, y in train_p)
+    print(f"{len(train_p)} training pieces ({n_tr} frames, {n_tr / themes.FINE_RATE / 3600:.2f} h), "
+          f"{len(val_p)} validation pieces")
+    grid = GRID if args.grid is None else [GRID[i] for i in args.grid]
+    results, best = [], None
+    for cfg in grid:
+        t0 = time.perf_counter()
+        net = fit(cfg, train_p)
+        m = pc_accuracy(net, val_p)
+        secs = time.perf_counter() - t0
+        results.append({**cfg, **{k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()},
+                        "seconds": round(secs)})
+        print(results[-1], flush=True)
+        if best is None or m["learned"] > best[0]:
+            best = (m["learned"], cfg, net)
+    print(pd.DataFrame(results).to_string(index=False))
+    path = best[2].save(melody.weights_path())
+    print(f"chose {best[1]} (validation pitch-class accuracy {best[0]:.3f}); wrote {path.relative_to(ROOT)}")
+
+
+def learned_file(piece: str) -> Path:
+    return cache_dir("themes", "learned") / f"{piece}.npy"
+
+
+def apply(args) -> None:
+    from tqdm import tqdm
+
+    from build_theme_dataset import pitch_file
+
+    net = melody.MelodyNet.load()
+    db = pd.read_csv(DATA / "themes_pieces.csv")
+    for p in tqdm(db.piece, desc="learned chroma", unit="piece", mininterval=10):
+        np.save(learned_file(p), melody.learned_chroma(np.load(pitch_file(p)), net).astype(np.float32))
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("stage", choices=["select", "render", "train", "apply"])
+    ap.add_argument("--overwrite", action="store_true")
+    ap.add_argument("--grid", type=int, nargs="+", default=None, help="indices of GRID to run")
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    {"select": select, "render": render, "train": train, "apply": apply}[args.stage](args)
+    print(f"done in {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
