@@ -56,7 +56,7 @@ SOURCE_RATE = 50.0
 #: (longer than the 40 ms of the chroma: averages out the beating of sustained tones).
 ONSET_WINDOW = 0.1
 #: Default weight of the onset half when the onsets come from :func:`pitch_onsets`.
-PITCH_ONSET_WEIGHT = 2.0
+PITCH_ONSET_WEIGHT = 4.0
 
 
 # ---------------------------------------------------------------------------
@@ -297,7 +297,8 @@ def _resample_factor(feature_rate: float, target_rate: float) -> int:
 
 def sync_features(C, feature_rate: float, target_rate: float | None = None, gamma: float = 100.0,
                   onset_weight: float = 1.0, onset_decay: float = 0.2, onset_window: float = 1.0,
-                  onsets=None) -> tuple[np.ndarray, float, float]:
+                  onsets=None, onset_norm: str = "frame", onset_norm_window: float = 2.0
+                  ) -> tuple[np.ndarray, float, float]:
     """Features for synchronization: unit log-chroma stacked with chroma onsets.
 
     Parameters
@@ -316,16 +317,31 @@ def sync_features(C, feature_rate: float, target_rate: float | None = None, gamm
     onset_decay : float
         Length in seconds of the decaying window that smears each onset.
     onset_window : float
-        Onsets are divided by their local maximum over this many seconds, so
-        soft and loud passages count alike.
+        With ``onset_norm='frame'``: onsets are divided by their local
+        maximum over this many seconds before smearing, so soft and loud
+        passages count alike.
     onsets : np.ndarray, shape (12, N), optional
         Onset strengths to use instead of the ones derived from ``C`` (e.g.
-        from a note list, see :func:`note_features`).
+        from a note list, see :func:`note_features`, or from the pitch
+        energies of a recording, see :func:`pitch_onsets`).
+    onset_norm : {'frame', 'local'}
+        How the onset half is scaled. ``'frame'``: every frame to unit
+        length (a frame far from any onset then holds amplified noise as a
+        full-length vector). ``'local'``: the smeared onsets are divided by
+        the largest frame norm within ``onset_norm_window`` seconds, so a
+        strong onset has length about 1 and frames between onsets stay
+        short; the onset half then pulls the path only where something
+        starts, which suits sparse, peak-picked onsets such as
+        :func:`pitch_onsets`.
+    onset_norm_window : float
+        Window (seconds) of the ``'local'`` normalisation.
 
     Returns
     -------
     X : np.ndarray, shape (24, N') or (12, N'), float32
-        Each half has unit norm per frame (or is zero, e.g. no onset nearby).
+        The chroma half has unit norm per frame; the onset half (times
+        ``onset_weight``) unit norm or zero (``'frame'``) or a norm of at
+        most 1 (``'local'``).
     rate : float
         Frames per second of ``X``.
     offset : float
@@ -354,11 +370,20 @@ def sync_features(C, feature_rate: float, target_rate: float | None = None, gamm
                 raise ValueError(f"onsets must have the shape of C {C.shape}, got {O.shape}")
         from scipy.ndimage import maximum_filter1d
 
-        win = max(1, int(round(onset_window * feature_rate)))
-        local = maximum_filter1d(O.max(axis=0), win, mode="nearest")
-        O = O / np.maximum(local, 1e-9)[None, :]
-        O = _decay_smear(O, int(round(onset_decay * feature_rate)))
-        onset_part = _unit(_block_mean(O, factor))
+        if onset_norm == "frame":
+            win = max(1, int(round(onset_window * feature_rate)))
+            local = maximum_filter1d(O.max(axis=0), win, mode="nearest")
+            O = O / np.maximum(local, 1e-9)[None, :]
+            O = _decay_smear(O, int(round(onset_decay * feature_rate)))
+            onset_part = _unit(_block_mean(O, factor))
+        elif onset_norm == "local":
+            O = _block_mean(_decay_smear(O, int(round(onset_decay * feature_rate))), factor)
+            norms = np.linalg.norm(O, axis=0)
+            win = max(1, int(round(onset_norm_window * target_rate)))
+            local = maximum_filter1d(norms, win, mode="nearest")
+            onset_part = np.where(local > 1e-12, O / np.maximum(local, 1e-12)[None, :], 0.0)
+        else:
+            raise ValueError(f"onset_norm must be 'frame' or 'local', got {onset_norm!r}")
         X = np.vstack([chroma_part, float(onset_weight) * onset_part])
     offset = (factor - 1) / (2.0 * feature_rate)
     return X.astype(np.float32), target_rate, offset
@@ -375,7 +400,7 @@ def _previous_max(L: np.ndarray, k: int) -> np.ndarray:
     return M
 
 
-def pitch_onsets(P, feature_rate: float, gamma: float = 1e7, lookback: float = 0.1, peak_window: float = 0.3,
+def pitch_onsets(P, feature_rate: float, gamma: float = 1e7, lookback: float = 0.05, peak_window: float = 0.3,
                  first_pitch: int = 21) -> np.ndarray:
     """Chroma onset strengths from per-pitch energies: where a pitch *starts* to rise.
 
@@ -552,7 +577,7 @@ def _key(key_shift, Ca, Cb, feature_rate):
 
 def sync_chroma(Ca, Cb, feature_rate: float, target_rate: float | None = 25.0, key_shift="auto",
                 onset_weight: float = 1.0, step_sizes=_dtw.STEPS_CLASSIC, weights=None,
-                multiscale: bool = True, onsets_a=None, onsets_b=None) -> Alignment:
+                multiscale: bool = True, onsets_a=None, onsets_b=None, onset_norm: str = "frame") -> Alignment:
     """Align two chroma sequences (the core of every ``sync_*`` function).
 
     Parameters
@@ -574,6 +599,8 @@ def sync_chroma(Ca, Cb, feature_rate: float, target_rate: float | None = 25.0, k
         Use :func:`cmr.dtw.multiscale_dtw` (linear memory) instead of full DTW.
     onsets_a, onsets_b : np.ndarray, shape like Ca / Cb, optional
         Onset strengths to use instead of deriving them from the chroma.
+    onset_norm : {'frame', 'local'}
+        Scaling of the onset half, see :func:`sync_features`.
 
     Returns
     -------
@@ -584,8 +611,10 @@ def sync_chroma(Ca, Cb, feature_rate: float, target_rate: float | None = 25.0, k
     shift, costs = _key(key_shift, Ca, Cb, feature_rate)
     Cb_s = np.roll(Cb, shift, axis=0)
     Ob_s = None if onsets_b is None else np.roll(onsets_b, shift, axis=0)
-    Xa, rate, offset = sync_features(Ca, feature_rate, target_rate, onset_weight=onset_weight, onsets=onsets_a)
-    Xb, _, _ = sync_features(Cb_s, feature_rate, target_rate, onset_weight=onset_weight, onsets=Ob_s)
+    Xa, rate, offset = sync_features(Ca, feature_rate, target_rate, onset_weight=onset_weight, onsets=onsets_a,
+                                     onset_norm=onset_norm)
+    Xb, _, _ = sync_features(Cb_s, feature_rate, target_rate, onset_weight=onset_weight, onsets=Ob_s,
+                             onset_norm=onset_norm)
     info = {"shift_costs": costs}
     return _align(Xa, Xb, rate, offset, shift, step_sizes, weights, multiscale, info)
 
@@ -614,15 +643,17 @@ def _audio_chroma(y, sr, name, onsets=None):
     return C, rate, O
 
 
-def _onset_weight(onset_weight, onsets):
-    if onset_weight is None:
-        return PITCH_ONSET_WEIGHT if onsets == "pitch" else 1.0
-    return float(onset_weight)
+def _onset_options(onset_weight, onset_norm, onsets):
+    """Defaults of the onset half: pitch onsets are weighted 4 and scaled locally, chroma onsets 1 and per frame."""
+    pitch = onsets == "pitch"
+    w = (PITCH_ONSET_WEIGHT if pitch else 1.0) if onset_weight is None else float(onset_weight)
+    norm = ("local" if pitch else "frame") if onset_norm is None else onset_norm
+    return w, norm
 
 
-def sync_audio_audio(y1, y2, sr: int, feature_rate: float = 25.0, key_shift="auto",
+def sync_audio_audio(y1, y2, sr: int, feature_rate: float = 50.0, key_shift="auto",
                      onset_weight: float | None = None, step_sizes=_dtw.STEPS_CLASSIC, weights=None,
-                     multiscale: bool = True, onsets: str = "pitch") -> Alignment:
+                     multiscale: bool = True, onsets: str = "pitch", onset_norm: str | None = None) -> Alignment:
     """Align two recordings of the same piece.
 
     Parameters
@@ -645,19 +676,22 @@ def sync_audio_audio(y1, y2, sr: int, feature_rate: float = 25.0, key_shift="aut
         behaviour, which is all :func:`sync_chroma` can do when only
         chroma is available).
     onset_weight : float, optional
-        Weight of the onset half; default 2 for ``onsets='pitch'`` and 1 for
+        Weight of the onset half; default 4 for ``onsets='pitch'`` and 1 for
         ``'chroma'``.
+    onset_norm : {'frame', 'local'}, optional
+        Scaling of the onset half (:func:`sync_features`); default
+        ``'local'`` for ``onsets='pitch'`` and ``'frame'`` for ``'chroma'``.
 
     Returns
     -------
     Alignment
         ``path`` in seconds (A, B); ``a_to_b(t)`` maps times.
     """
+    w, norm = _onset_options(onset_weight, onset_norm, onsets)
     Ca, rate, Oa = _audio_chroma(y1, sr, "y1", onsets)
     Cb, _, Ob = _audio_chroma(y2, sr, "y2", onsets)
-    return sync_chroma(Ca, Cb, rate, feature_rate, key_shift=key_shift,
-                       onset_weight=_onset_weight(onset_weight, onsets), step_sizes=step_sizes,
-                       weights=weights, multiscale=multiscale, onsets_a=Oa, onsets_b=Ob)
+    return sync_chroma(Ca, Cb, rate, feature_rate, key_shift=key_shift, onset_weight=w, step_sizes=step_sizes,
+                       weights=weights, multiscale=multiscale, onsets_a=Oa, onsets_b=Ob, onset_norm=norm)
 
 
 def _score_notes_seconds(notes_or_score, bpm):
@@ -684,7 +718,7 @@ def _score_notes_seconds(notes_or_score, bpm):
 
 def sync_score_audio(notes_or_score, y, sr: int, feature_rate: float = 25.0, key_shift="auto",
                      onset_weight: float = 1.0, bpm: float | None = None, step_sizes=_dtw.STEPS_CLASSIC,
-                     weights=None, multiscale: bool = True) -> Alignment:
+                     weights=None, multiscale: bool = True, onsets: str = "chroma") -> Alignment:
     """Align a score (or a note list) with a recording of it.
 
     The score is turned into chroma and note-onset features on a nominal
@@ -715,11 +749,11 @@ def sync_score_audio(notes_or_score, y, sr: int, feature_rate: float = 25.0, key
         beats.
     """
     notes, used_bpm = _score_notes_seconds(notes_or_score, bpm)
-    Cb, rate, _ = _audio_chroma(y, sr, "y")
+    Cb, rate, Ob = _audio_chroma(y, sr, "y", onsets)
     duration = float(np.max(notes["end"]))
     Ca, Oa = note_features(notes, rate, duration=duration)
     al = sync_chroma(Ca, Cb, rate, feature_rate, key_shift=key_shift, onset_weight=onset_weight,
-                     step_sizes=step_sizes, weights=weights, multiscale=multiscale, onsets_a=Oa)
+                     step_sizes=step_sizes, weights=weights, multiscale=multiscale, onsets_a=Oa, onsets_b=Ob)
     al.info["bpm"] = used_bpm
     return al
 
