@@ -25,9 +25,12 @@ development queries only.
 
 Reported: share of successful queries (target >= 90 %) on the development
 half, the held-out half and all queries, mean precision at R, and P/R/F of
-the top-10 lists, for diagonal matching (multiple tempo scaling 0.5-2,
-transposition invariant, with and without per-tempo cost normalisation,
-``normalize=True``) and subsequence-DTW matching
+the top-10 lists, for two features (CRP, ``cmr.matching.crp_features``,
+and CENS, ``cens_features``; both 4 Hz with 1 s smoothing, each database
+and its queries computed from the audio with that feature), diagonal
+matching (multiple tempo scaling 0.5-2, transposition invariant, with and
+without per-tempo cost normalisation, ``normalize=True``) and
+subsequence-DTW matching
 (transposition invariant, step weights (1, 2, 1) and, for comparison, unit
 weights), plus diagonal matching without the tempo set and without
 transposition invariance to show what each ingredient contributes.
@@ -57,6 +60,8 @@ PIECES = [(f"bach/{c}", ()) for c in CHORALES] + OTHERS
 # Version C is 1 / 0.6 = 1.67 times longer than A, and the tempo curves of A and C
 # move the local ratio between about 1.45 and 1.9: the set must reach 2.
 TEMPO_EVAL = tuple(float(f) for f in np.round(np.geomspace(0.5, 2.0, 15), 3))
+# Queries from every version: B -> C is 1.4 / 0.6 = 2.33 times longer (C -> B 0.43), plus the tempo curves.
+TEMPO_WIDE = tuple(float(f) for f in np.round(np.geomspace(0.4, 2.5, 19), 3))
 
 
 def versions(sections):
@@ -73,7 +78,8 @@ def versions(sections):
     ]
 
 
-def render_database(rate: float, smooth: float | None = None, progress: bool = True):
+def render_database(rate: float, smooth: float | None = None, progress: bool = True, kind: str = "cens"):
+    """The 60 rendered recordings as a matching database of ``kind`` features ("cens" or "crp")."""
     from cmr import synth
 
     items = [{"score": score, "version": v, "id": f"{score.replace('/', '_')}__{v.name}"}
@@ -84,11 +90,14 @@ def render_database(rate: float, smooth: float | None = None, progress: bool = T
         print(f"warning: {len(man) - len(ok)} renderings failed:\n{man[man['status'] == 'error'][['id', 'error']]}")
     rows = [{"id": r["id"], "audio": r["audio"], "truth": r["truth"], "piece": r["score"], "version": r["version"]}
             for _, r in ok.iterrows()]
-    def features(y, sr):
-        return mt.cens_features(y, sr, feature_rate=rate, smooth_seconds=smooth)
+    fn = {"cens": mt.cens_features, "crp": mt.crp_features}[kind]
 
-    db = mt.build_database(rows, feature_rate=rate, feature_fn=features, name=f"matching_eval_{rate:g}hz",
-                           feature_key=f"cens_features(rate={rate}, smooth={smooth})", progress=progress)
+    def features(y, sr):
+        return fn(y, sr, feature_rate=rate, smooth_seconds=smooth)
+
+    name = f"matching_eval_{rate:g}hz" if kind == "cens" else f"matching_eval_{kind}_{rate:g}hz"
+    db = mt.build_database(rows, feature_rate=rate, feature_fn=features, name=name,
+                           feature_key=f"{kind}_features(rate={rate}, smooth={smooth})", progress=progress)
     truths = {r["id"]: synth.load_ground_truth(r["truth"]) for r in rows}
     return db, truths
 
@@ -158,14 +167,15 @@ def make_queries(db, truths, query_seconds, hop_seconds, tolerance, source="A"):
             a = int(round(t0 * fr))
             occ = occurrences(db, truths, db.meta[d]["piece"], a / fr, (a + L) / fr, ta, d, tolerance)
             if occ:
-                queries.append({"doc": d, "start": a / fr, "features": X[:, a:a + L], "occ": occ,
+                queries.append({"doc": d, "start": a / fr, "frames": (a, a + L), "occ": occ,
                                 "dev": db.meta[d]["piece"] in DEV_PIECES})
     return queries
 
 
 def rank_query(db, q, num=10, **kwargs):
-    """Top ``num`` matches of one query among all recordings except its own."""
-    curve = mt.matching_curve(q["features"], db, **kwargs)
+    """Top ``num`` matches of one query (cut from ``db``'s own features) among all recordings except its own."""
+    f0, f1 = q["frames"]
+    curve = mt.matching_curve(db.doc_features(q["doc"])[:, f0:f1], db, **kwargs)
     own = q["doc"]
     a, b = db.offsets[own], db.offsets[own + 1]
     curve.cost[a:b] = np.inf  # rank other recordings only
@@ -211,16 +221,25 @@ def main(argv=None):
                          "development, held-out and all")
     ap.add_argument("--query-from", choices=("A", "all"), default="A",
                     help="cut queries from version A (default) or from every version")
+    ap.add_argument("--features", default="crp,cens",
+                    help="feature kinds, comma separated: crp (cmr.matching.crp_features), cens (default both)")
+    ap.add_argument("--tempo", choices=("eval", "wide"), default="eval",
+                    help="tempo set: 'eval' 15 factors 0.5-2 (covers every A -> B/C ratio), 'wide' 19 factors "
+                         "0.4-2.5 (covers 1.4 / 0.6 = 2.33, needed with --query-from all)")
     ap.add_argument("--no-dtw", action="store_true", help="skip the (slower) DTW-based matching")
     ap.add_argument("--no-ablation", action="store_true",
                     help="skip the rows without the tempo set / without transposition invariance")
     args = ap.parse_args(argv)
 
-    db, truths = render_database(args.rate, args.smooth)
-    print(f"{db}; {len(set(m['piece'] for m in db.meta))} pieces ({len(DEV_PIECES)} development); CENS "
-          f"{args.rate:g} Hz, {args.smooth:g} s smoothing; tolerance {args.tolerance:g} s; queries from "
-          f"{'version A' if args.query_from == 'A' else 'every version'}")
+    kinds = [k.strip() for k in args.features.split(",")]
+    dbs = {k: render_database(args.rate, args.smooth, kind=k) for k in kinds}
+    db, truths = dbs[kinds[0]]
+    print(f"{db}; {len(set(m['piece'] for m in db.meta))} pieces ({len(DEV_PIECES)} development); "
+          f"{'/'.join(k.upper() for k in kinds)} {args.rate:g} Hz, {args.smooth:g} s smoothing; tolerance "
+          f"{args.tolerance:g} s; queries from {'version A' if args.query_from == 'A' else 'every version'}")
     head = f"{'dev':>8s}" if args.split == "dev" else f"{'dev':>8s} {'held-out':>8s} {'all':>8s}"
+    tf = TEMPO_EVAL if args.tempo == "eval" else TEMPO_WIDE
+    tname = "15 tempo factors 0.5-2" if args.tempo == "eval" else "19 tempo factors 0.4-2.5"
     for length in [float(x) for x in args.query.split(",")]:
         queries = make_queries(db, truths, length, args.hop, args.tolerance, source=args.query_from)
         if args.split == "dev":
@@ -232,21 +251,24 @@ def main(argv=None):
               f"in the top R")
         print(f"{'method':62s} {head} {'P@R':>7s} {'P@10':>6s} {'R@10':>6s} {'F@10':>6s} {'ms/query':>8s}")
         kw = dict(split=args.split)
-        evaluate(db, queries, "diagonal, 15 tempo factors 0.5-2, 12 shifts, normalised", args.tolerance, **kw,
-                 method="diagonal", tempo_factors=TEMPO_EVAL, transposition_invariant=True, normalize=True)
-        evaluate(db, queries, "diagonal, 15 tempo factors 0.5-2, 12 shifts, raw cost", args.tolerance, **kw,
-                 method="diagonal", tempo_factors=TEMPO_EVAL, transposition_invariant=True)
-        if not args.no_ablation:
-            evaluate(db, queries, "diagonal, tempo factor 1 only, 12 shifts", args.tolerance, **kw,
-                     method="diagonal", tempo_factors=(1.0,), transposition_invariant=True)
-            evaluate(db, queries, "diagonal, 15 tempo factors, normalised, no transposition inv.", args.tolerance,
-                     **kw, method="diagonal", tempo_factors=TEMPO_EVAL, transposition_invariant=False,
-                     normalize=True)
-        if not args.no_dtw:
-            evaluate(db, queries, "subsequence DTW (steps (1,1),(2,1),(1,2)), 12 shifts", args.tolerance, **kw,
-                     method="dtw", transposition_invariant=True)
-            evaluate(db, queries, "subsequence DTW, unit weights (1,1,1), 12 shifts", args.tolerance, **kw,
-                     method="dtw", transposition_invariant=True, weights=(1, 1, 1))
+        for kind in kinds:
+            dbk = dbs[kind][0]
+            K = kind.upper()
+            evaluate(dbk, queries, f"{K}, diagonal, {tname}, 12 shifts, normalised", args.tolerance, **kw,
+                     method="diagonal", tempo_factors=tf, transposition_invariant=True, normalize=True)
+            evaluate(dbk, queries, f"{K}, diagonal, {tname}, 12 shifts, raw cost", args.tolerance, **kw,
+                     method="diagonal", tempo_factors=tf, transposition_invariant=True)
+            if not args.no_ablation:
+                evaluate(dbk, queries, f"{K}, diagonal, tempo factor 1 only, 12 shifts", args.tolerance, **kw,
+                         method="diagonal", tempo_factors=(1.0,), transposition_invariant=True)
+                evaluate(dbk, queries, f"{K}, diagonal, {tname}, normalised, no shifts", args.tolerance,
+                         **kw, method="diagonal", tempo_factors=tf, transposition_invariant=False,
+                         normalize=True)
+            if not args.no_dtw:
+                evaluate(dbk, queries, f"{K}, subsequence DTW (steps (1,1),(2,1),(1,2)), 12 shifts", args.tolerance,
+                         **kw, method="dtw", transposition_invariant=True)
+                evaluate(dbk, queries, f"{K}, subsequence DTW, unit weights (1,1,1), 12 shifts", args.tolerance,
+                         **kw, method="dtw", transposition_invariant=True, weights=(1, 1, 1))
 
 
 if __name__ == "__main__":

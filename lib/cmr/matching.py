@@ -69,6 +69,8 @@ __all__ = [
     "normalize_features",
     "cens_query_variants",
     "cens_features",
+    "crp_features",
+    "DEFAULT_CRP_REMOVE",
     "example_chroma",
     "example_database",
     "scale_tempo",
@@ -396,6 +398,60 @@ def cens_features(y, sr: float, feature_rate: float = 4.0, smooth_seconds: float
     C = _chroma.chroma_iir(y, sr, feature_rate=base, tuning_cents=tuning_cents, norm=None)
     X, _rate = _chroma.cens(C, base, smooth_len=smooth_len, target_rate=fr)
     return X
+
+
+#: Number of low DCT coefficients (of 120) removed by :func:`crp_features` (the chroma toolbox's default).
+DEFAULT_CRP_REMOVE = 55
+
+
+def crp_features(y, sr: float, feature_rate: float = 4.0, smooth_seconds: float | None = None,
+                 tuning_cents: float | None = None, n_remove: int = DEFAULT_CRP_REMOVE) -> np.ndarray:
+    """Smoothed CRP features for matching across instrumentations.
+
+    CRP (chroma DCT-reduced log pitch, Müller and Ewert 2010) takes the
+    log-compressed energies of the 88 piano pitches, removes the slowly
+    varying part along the pitch axis (the lowest ``n_remove`` DCT
+    coefficients: the spectral envelope, i.e. mostly timbre) and folds the
+    rest to chroma. Here they are computed from the IIR filterbank at
+    ``base = max(10, 5 * feature_rate)`` Hz (:func:`cmr.chroma.crp`), then
+    smoothed and downsampled exactly like :func:`cens_features` (Hann window
+    of ``smooth_seconds``, default ``4 / feature_rate`` s; frames resampled
+    to ``feature_rate``), and normalised to unit length. Values may be
+    negative; the matching cost ``1 - <q, d>`` then lies in [0, 2].
+
+    On the rendered evaluation database (``benchmarks/eval_matching_quality.py``,
+    development pieces, 10 s queries, normalised diagonal matching) they
+    found every true occurrence in the top R for 98.1 % of the queries
+    against 86.5 % with CENS: the slow version is played by winds with
+    reverb, whose strong upper partials move CENS away from the piano's.
+
+    Parameters
+    ----------
+    y : np.ndarray, shape (n,), mono audio
+    sr : float, Hz
+    feature_rate : float, frames per second of the result
+    smooth_seconds : float, optional, length of the smoothing window
+    tuning_cents : float or None, tuning in cents (``None``: estimated)
+    n_remove : int, low DCT coefficients removed (0..119)
+
+    Returns
+    -------
+    np.ndarray, shape (12, N), float32, unit-norm frames at ``feature_rate``
+    """
+    from cmr import chroma as _chroma
+
+    fr = float(feature_rate)
+    if not np.isfinite(fr) or not 0 < fr <= 50:
+        raise ValueError(f"feature_rate: expected a rate in (0, 50] Hz, got {feature_rate!r}")
+    base = max(10.0, 5.0 * fr)
+    smooth_len = _smooth_len(fr, smooth_seconds, base)
+    P = _chroma.pitch_features(y, sr, feature_rate=base, tuning_cents=tuning_cents)
+    C = _chroma.crp(P, n_remove=int(n_remove))
+    S = _chroma.smooth(C, smooth_len=smooth_len, norm=None)
+    n = S.shape[1]
+    m = _chroma.n_frames((n - 1) / base, fr)
+    idx = np.clip(np.round(np.arange(m) * (base / fr)).astype(int), 0, n - 1)
+    return normalize_features(S[:, idx])
 
 
 #: Committed chroma of the example recordings (``scripts/build_matching_db.py``).
