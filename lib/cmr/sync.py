@@ -328,11 +328,13 @@ def sync_features(C, feature_rate: float, target_rate: float | None = None, gamm
         How the onset half is scaled. ``'frame'``: every frame to unit
         length (a frame far from any onset then holds amplified noise as a
         full-length vector). ``'local'``: the smeared onsets are divided by
-        the largest frame norm within ``onset_norm_window`` seconds, so a
-        strong onset has length about 1 and frames between onsets stay
-        short; the onset half then pulls the path only where something
-        starts, which suits sparse, peak-picked onsets such as
-        :func:`pitch_onsets`.
+        the largest frame norm within ``onset_norm_window`` seconds
+        (centred), so a strong onset has length 1 and the frames near it
+        that hold only weak onsets or noise stay short; the onset half then
+        pulls the path mainly where something starts, which suits sparse,
+        peak-picked onsets such as :func:`pitch_onsets`. (A stretch longer
+        than the window without any onset is still scaled up to its own
+        largest frame.)
     onset_norm_window : float
         Window (seconds) of the ``'local'`` normalisation.
 
@@ -415,8 +417,9 @@ def pitch_onsets(P, feature_rate: float, gamma: float = 1e7, lookback: float = 0
        quiet part of a slow attack already is a large step in ``L``;
     2. the *rise above the recent maximum*, ``max(0, L[n] - max(L[n-k:n]))``
        with ``k = lookback * feature_rate`` frames: a pitch that recovers
-       from a short dip (beating of a sustained tone) to its earlier level
-       does not count, a pitch that becomes louder than it just was does;
+       from a dip shorter than ``lookback`` (beating of a sustained tone) to
+       its earlier level does not count, a pitch that becomes louder than
+       it just was does;
     3. *peak picking* per pitch: a frame is kept only if it is the largest
        rise within ``+-peak_window`` seconds, so that the long tail of a
        slow attack (which keeps rising for a few hundred ms) leaves one
