@@ -29,7 +29,8 @@ the top-10 lists, for two features (CRP, ``cmr.matching.crp_features``,
 and CENS, ``cens_features``; both 4 Hz with 1 s smoothing, each database
 and its queries computed from the audio with that feature), diagonal
 matching (multiple tempo scaling 0.5-2, transposition invariant, with and
-without per-tempo cost normalisation, ``normalize=True``) and
+without per-tempo cost normalisation, ``normalize=True``, and with the
+boundaries of the top 10 refined by ``cmr.matching.refine_matches``) and
 subsequence-DTW matching
 (transposition invariant, step weights (1, 2, 1) and, for comparison, unit
 weights), plus diagonal matching without the tempo set and without
@@ -172,14 +173,16 @@ def make_queries(db, truths, query_seconds, hop_seconds, tolerance, source="A"):
     return queries
 
 
-def rank_query(db, q, num=10, **kwargs):
+def rank_query(db, q, num=10, refine=False, **kwargs):
     """Top ``num`` matches of one query (cut from ``db``'s own features) among all recordings except its own."""
     f0, f1 = q["frames"]
-    curve = mt.matching_curve(db.doc_features(q["doc"])[:, f0:f1], db, **kwargs)
+    query = db.doc_features(q["doc"])[:, f0:f1]
+    curve = mt.matching_curve(query, db, **kwargs)
     own = q["doc"]
     a, b = db.offsets[own], db.offsets[own + 1]
     curve.cost[a:b] = np.inf  # rank other recordings only
-    return mt.select_matches(curve, num=num)
+    matches = mt.select_matches(curve, num=num)
+    return mt.refine_matches(query, matches, db) if refine else matches
 
 
 def evaluate(db, queries, label, tolerance, split="both", **kwargs):
@@ -203,7 +206,7 @@ def evaluate(db, queries, label, tolerance, split="both", **kwargs):
         return f"{100 * ok[sel].mean():6.1f} %" if sel.any() else f"{'-':>8s}"
 
     cols = share(dev) if split == "dev" else f"{share(dev)} {share(~dev)} {share(np.ones_like(dev))}"
-    print(f"{label:62s} {cols} {np.mean(p_at_r):7.3f} {prf[0]:6.3f} {prf[1]:6.3f} {prf[2]:6.3f} "
+    print(f"{label:68s} {cols} {np.mean(p_at_r):7.3f} {prf[0]:6.3f} {prf[1]:6.3f} {prf[2]:6.3f} "
           f"{1000 * t_total / len(queries):8.1f}", flush=True)
     return ok
 
@@ -249,11 +252,14 @@ def main(argv=None):
         print(f"\n{len(queries)} queries of {length:g} s ({n_dev} development, {len(queries) - n_dev} held-out), "
               f"{n_occ:.2f} true occurrences per query on average; all@R: share of queries with every occurrence "
               f"in the top R")
-        print(f"{'method':62s} {head} {'P@R':>7s} {'P@10':>6s} {'R@10':>6s} {'F@10':>6s} {'ms/query':>8s}")
+        print(f"{'method':68s} {head} {'P@R':>7s} {'P@10':>6s} {'R@10':>6s} {'F@10':>6s} {'ms/query':>8s}")
         kw = dict(split=args.split)
         for kind in kinds:
             dbk = dbs[kind][0]
             K = kind.upper()
+            evaluate(dbk, queries, f"{K}, diagonal, {tname}, 12 shifts, normalised, refined", args.tolerance,
+                     **kw, method="diagonal", tempo_factors=tf, transposition_invariant=True, normalize=True,
+                     refine=True)
             evaluate(dbk, queries, f"{K}, diagonal, {tname}, 12 shifts, normalised", args.tolerance, **kw,
                      method="diagonal", tempo_factors=tf, transposition_invariant=True, normalize=True)
             evaluate(dbk, queries, f"{K}, diagonal, {tname}, 12 shifts, raw cost", args.tolerance, **kw,
