@@ -421,3 +421,164 @@ def test_select_matches_equals_iterative_minimum():
             work[max(db.offsets[d], i - rho):min(db.offsets[d + 1], i + rho + 1)] = np.inf
         got = mt.select_matches(curve, num=num, threshold=threshold, exclusion=exclusion)
         assert [db.offsets[m.doc] + int(round(m.start * 2.0)) for m in got] == ref
+
+
+# ---------------------------------------------------------------------------
+# session 13: tempo normalisation, wide tempo sets, CRP features, boundary refinement
+# ---------------------------------------------------------------------------
+
+def test_normalized_curve_matches_brute_force_standardisation():
+    """normalize=True: every factor's raw costs standardised, mapped to the scale of the factor closest to 1."""
+    rng = np.random.default_rng(3)
+    docs = [np.abs(rng.standard_normal((12, n))) for n in (90, 12, 150, 60)]
+    db = mt.Database.from_features(docs, FR)
+    query = np.abs(rng.standard_normal((12, 16)))
+    tempi, shifts = (0.5, 0.9, 1.0, 1.6, 2.3), (0, 2, 7)
+    curve = mt.diagonal_matching(query, db, tempo_factors=tempi, shifts=shifts, normalize=True, block=32)
+    # independent reference: per-variant brute-force curves, statistics pooled over shifts per factor
+    raw = {(r, s): brute_force_curve(query, db, (r,), (s,)) for r in tempi for s in shifts}
+    stats = {}
+    for r in tempi:
+        vals = np.concatenate([raw[r, s][np.isfinite(raw[r, s])] for s in shifts])
+        stats[r] = (vals.mean(), vals.std())
+    mu0, sd0 = stats[1.0]
+    ref = np.min([mu0 + sd0 / stats[r][1] * (raw[r, s] - stats[r][0]) for r in tempi for s in shifts], axis=0)
+    assert np.array_equal(np.isinf(curve.cost), np.isinf(ref))
+    fin = np.isfinite(ref)
+    np.testing.assert_allclose(curve.cost[fin], ref[fin], atol=1e-4)
+    for r in tempi:
+        assert curve.details["tempo_stats"][r][:2] == pytest.approx(stats[r], abs=1e-4)
+    # raw_cost is the unnormalised cost of the variant that won at each position
+    n = np.nonzero(fin)[0]
+    won = [raw[curve.tempo[i], curve.shift[i]][i] for i in n]
+    np.testing.assert_allclose(curve.details["raw_cost"][n], won, atol=1e-4)
+    with pytest.raises(ValueError, match="normalize"):
+        mt.diagonal_matching(query, db, normalize=True, query_variants=[(1.0, query)])
+    with pytest.raises(ValueError, match="normalize_sample"):
+        mt.diagonal_matching(query, db, normalize=True, normalize_sample=0)
+
+
+def test_normalized_statistics_from_a_sample_are_close():
+    rng = np.random.default_rng(4)
+    db = mt.Database.from_features([np.abs(rng.standard_normal((12, 5000))) for _ in range(4)], FR)
+    query = np.abs(rng.standard_normal((12, 20)))
+    tempi = (0.6, 1.0, 1.7)
+    full = mt.diagonal_matching(query, db, tempo_factors=tempi, normalize=True, normalize_sample=10 ** 9)
+    part = mt.diagonal_matching(query, db, tempo_factors=tempi, normalize=True, normalize_sample=2048, block=256)
+    for r in tempi:
+        n_full, n_part = full.details["tempo_stats"][r][2], part.details["tempo_stats"][r][2]
+        assert n_part < n_full / 4  # really a sample
+        assert part.details["tempo_stats"][r][0] == pytest.approx(full.details["tempo_stats"][r][0], rel=0.02)
+        assert part.details["tempo_stats"][r][1] == pytest.approx(full.details["tempo_stats"][r][1], rel=0.1)
+
+
+def test_own_position_keeps_near_zero_cost_when_normalized(rng):
+    chords, durs = random_chords(rng, 40)
+    docs = [render_chords(*random_chords(rng, 30)) for _ in range(3)] + [render_chords(chords, durs)]
+    db = mt.Database.from_features(docs, FR, doc_ids=["a", "b", "c", "target"])
+    query = db.doc_features("target")[:, 37:97]
+    _, matches = mt.match(query, db, tempo_factors=mt.DEFAULT_TEMPO_FACTORS, normalize=True, num=3)
+    assert matches[0].doc_id == "target" and matches[0].start == pytest.approx(37 / FR)
+    assert matches[0].tempo == 1.0 and abs(matches[0].cost) < 1e-4  # reference factor: costs unchanged
+
+
+def test_relative_tempo_2_3_found_only_when_the_set_covers_it(rng):
+    """Query from a fast version (x1.4 faster), target the slow one (x0.6): 1.4 / 0.6 = 2.33 times longer."""
+    chords, durs = random_chords(rng, 40)
+    fast = render_chords(chords, durs, stretch=1 / 1.4)
+    slow = render_chords(chords, durs, stretch=1 / 0.6)
+    distractors = [render_chords(*random_chords(rng, 40), stretch=s) for s in (0.8, 1.2, 1.6, 2.0)]
+    db = mt.Database.from_features(distractors + [slow], FR)
+    t0, t1 = np.sum(durs[:6]), np.sum(durs[:16])
+    query = fast[:, int(round(t0 / 1.4 * FR)):int(round(t1 / 1.4 * FR))]
+    true_start = t0 / 0.6
+    wide = tuple(np.round(np.geomspace(0.4, 2.5, 19), 3))  # covers 2.33 (factors about 10 % apart)
+    _, m_wide = mt.match(query, db, tempo_factors=wide, normalize=True, num=3)
+    assert m_wide[0].doc == 4 and abs(m_wide[0].start - true_start) <= 1.0
+    assert 2.1 <= m_wide[0].tempo <= 2.6
+    _, m_default = mt.match(query, db, tempo_factors=mt.DEFAULT_TEMPO_FACTORS, normalize=True, num=3)
+    assert not any(m.doc == 4 and abs(m.start - true_start) <= 1.0 for m in m_default[:1])
+    c_wide = mt.diagonal_matching(query, db, tempo_factors=wide)
+    c_default = mt.diagonal_matching(query, db, tempo_factors=mt.DEFAULT_TEMPO_FACTORS)
+    i = db.offsets[4] + int(round(true_start * FR))
+    window = slice(i - 4, i + 5)
+    assert np.min(c_default.cost[window]) > np.min(c_wide.cost[window]) + 0.05
+
+
+def _tone_mix(pitches_per_second, sr, partials):
+    """Audio: one chord per second, every note with the given partial amplitudes (a crude instrument)."""
+    y = []
+    t = np.arange(sr) / sr
+    env = np.minimum(1.0, np.minimum(t, 1.0 - t) * 20.0)
+    for chord in pitches_per_second:
+        seg = np.zeros(sr)
+        for p in chord:
+            f0 = 440.0 * 2 ** ((p - 69) / 12)
+            for k, a in enumerate(partials, start=1):
+                if k * f0 < sr / 2:
+                    seg += a * np.sin(2 * np.pi * k * f0 * t)
+        y.append(seg * env)
+    y = np.concatenate(y)
+    return (0.3 * y / np.max(np.abs(y))).astype(np.float32)
+
+
+def test_crp_features_are_less_timbre_dependent_than_cens():
+    sr = 22050
+    rng = np.random.default_rng(5)
+    chords = [[48 + r, 52 + r, 55 + r, 60 + r] for r in rng.integers(0, 12, 8)]
+    mellow = _tone_mix(chords, sr, [1.0, 0.3, 0.1])               # mostly the fundamental
+    bright = _tone_mix(chords, sr, [0.3, 0.1, 1.0, 0.1, 0.8, 0.1, 0.6])  # strong 3rd/5th/7th partials
+    sims = {}
+    for name, fn in (("cens", mt.cens_features), ("crp", mt.crp_features)):
+        A, B = fn(mellow, sr, tuning_cents=0.0), fn(bright, sr, tuning_cents=0.0)
+        assert A.shape == B.shape and A.shape[0] == 12 and A.dtype == np.float32
+        np.testing.assert_allclose(np.linalg.norm(A, axis=0), 1.0, atol=1e-5)
+        sims[name] = float(np.mean(np.sum(A * B, axis=0)))
+    assert sims["crp"] > sims["cens"] + 0.05
+    silent = mt.crp_features(np.zeros(sr * 2, np.float32), sr)
+    assert np.all(np.isfinite(silent))
+    with pytest.raises(ValueError, match="feature_rate"):
+        mt.crp_features(mellow, sr, feature_rate=0)
+
+
+def test_refine_matches_fixes_the_start_of_a_drifting_passage(rng):
+    """Tempo drifts inside the passage: the best straight line starts early; DTW refinement finds the start."""
+    chords, durs = random_chords(rng, 50)
+    original = render_chords(chords, durs)
+    warped_durs = durs.copy()
+    warped_durs[:20] *= 1.5
+    warped_durs[20:] *= 2.0   # the second half much slower
+    warped = render_chords(chords, warped_durs)
+    distractors = [render_chords(*random_chords(rng, 50), stretch=1.7) for _ in range(3)]
+    db = mt.Database.from_features(distractors + [warped], FR)
+    t0, t1 = np.sum(durs[:10]), np.sum(durs[:34])
+    query = original[:, int(round(t0 * FR)):int(round(t1 * FR))]
+    true_start, true_end = np.sum(warped_durs[:10]), np.sum(warped_durs[:34])
+    tempi = tuple(np.round(np.geomspace(0.5, 2.0, 15), 3))
+    _, matches = mt.match(query, db, tempo_factors=tempi, num=5)
+    assert matches[0].doc == 3
+    diag_err = abs(matches[0].start - true_start)
+    refined = mt.refine_matches(query, matches, db)
+    assert refined[0].doc == 3 and refined[0].cost == matches[0].cost
+    assert abs(refined[0].start - true_start) <= 0.75 and abs(refined[0].end - true_end) <= 0.75
+    assert diag_err > 1.0  # the straight line alone was off (otherwise this test would show nothing)
+    assert [m.rank for m in refined] == list(range(1, len(refined) + 1))
+    _, via_match = mt.match(query, db, tempo_factors=tempi, num=5, refine=True)
+    assert [(m.doc, m.start) for m in via_match] == [(m.doc, m.start) for m in refined]
+    with pytest.raises(ValueError, match="refine"):
+        mt.match(query, db, method="dtw", refine=True)
+    with pytest.raises(ValueError, match="margin"):
+        mt.refine_matches(query, matches, db, margin=-1)
+
+
+def test_refine_matches_drops_candidates_that_converge():
+    rng = np.random.default_rng(9)
+    chords, durs = random_chords(rng, 30)
+    X = render_chords(chords, durs)
+    db = mt.Database.from_features([X], FR)
+    q = X[:, 40:100]
+    # two candidates around the true start (40 frames = 10 s): both refine to it, only the better survives
+    cands = [mt.Match(1, 0, db.doc_ids[0], 10.5, 25.5, 0.1, 1.0, 0), mt.Match(2, 0, db.doc_ids[0], 9.25, 24.25, 0.2, 1.0, 0)]
+    out = mt.refine_matches(q, cands, db)
+    assert len(out) == 1 and out[0].cost == 0.1
+    assert out[0].start == pytest.approx(10.0) and out[0].end == pytest.approx(25.0)
