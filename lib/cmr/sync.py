@@ -6,19 +6,22 @@ Pipeline (:func:`sync_chroma`, used by :func:`sync_audio_audio` and
 :func:`sync_score_audio`):
 
 1. **Features** (:func:`sync_features`): log-compressed chroma, each frame
-   normalised to unit length, stacked with *chroma onset* features (the
-   half-wave rectified increase of log chroma, locally normalised and
-   smeared by a short decaying window, after the DLNCO features of Ewert,
+   normalised to unit length, stacked with *chroma onset* features
+   smeared by a short decaying window (after the DLNCO features of Ewert,
    Müller and Grosche 2009). Chroma says *which* harmony sounds; the onset
    part says *when* something new starts, which pins the alignment down
-   inside long stretches of the same harmony.
+   inside long stretches of the same harmony. For audio the onsets come by
+   default from the 88 pitch energies (:func:`pitch_onsets`: where a pitch
+   *starts* to rise, so slow attacks are not placed late) and are scaled
+   locally (``onset_norm='local'``); with chroma alone (:func:`sync_chroma`)
+   they are the increase of log chroma, scaled per frame.
 2. **Key** (:func:`estimate_shift`): the cyclic chroma shift of the second
    version that makes a coarse (about 2 Hz) DTW cheapest, so versions in
    different keys align without being told the interval.
 3. **Alignment**: multiscale DTW (:func:`cmr.dtw.multiscale_dtw`) at the
-   target feature rate with the Euclidean distance of the unit-norm
-   features, i.e. ``sqrt(2 - 2 cos)`` (less forgiving of small
-   dissimilarities than the plain cosine cost).
+   target feature rate (audio-audio: 50 Hz) with the Euclidean distance of
+   the stacked features (for two unit vectors ``sqrt(2 - 2 cos)``, less
+   forgiving of small dissimilarities than the plain cosine cost).
 4. **Result** (:class:`Alignment`): the warping path in seconds and
    :meth:`Alignment.a_to_b` / :func:`warp_time` to map any time of one
    version to the other.
