@@ -83,6 +83,9 @@ def main():
             label = f"+ chroma onsets, {rate} Hz, {'multiscale' if ms else 'full'} DTW"
             run(label, lambda rate=rate, ms=ms: sync.sync_chroma(A, B, 50.0, rate, key_shift=shift,
                                                                  multiscale=ms).path)
+    # the local scaling of the onset half that the audio pipeline uses with pitch onsets (an option here)
+    run("option: onset_norm='local', 25 Hz, multiscale", lambda: sync.sync_chroma(A, B, 50.0, 25.0, key_shift=shift,
+                                                                                 onset_norm="local").path)
     t = time.perf_counter()
     default = sync.sync_chroma(A, B, 50.0)  # key found again inside, everything default
     t_default = time.perf_counter() - t
