@@ -582,3 +582,26 @@ def test_refine_matches_drops_candidates_that_converge():
     out = mt.refine_matches(q, cands, db)
     assert len(out) == 1 and out[0].cost == 0.1
     assert out[0].start == pytest.approx(10.0) and out[0].end == pytest.approx(25.0)
+
+
+def test_example_database_with_crp_features():
+    """The committed example CRP gives the same documents as the chroma and finds the versions of a piece."""
+    from cmr import synth
+
+    cens = mt.example_database(4.0, smooth_seconds=1.0, pieces=["bach-bwv846"])
+    db = mt.example_database(4.0, smooth_seconds=1.0, pieces=["bach-bwv846"], features="crp")
+    assert db.doc_ids == cens.doc_ids and np.array_equal(db.offsets, cens.offsets)
+    assert np.min(db.features) < -0.01  # CRP values can be negative, CENS never
+    np.testing.assert_allclose(np.linalg.norm(db.features, axis=0), 1.0, atol=1e-3)
+    truths = {d: synth.load_example_truth(m["piece"], m["version"]) for d, m in enumerate(db.meta)}
+    d = db.doc_index("bach-bwv846/piano")
+    a, L = 8, 40
+    occ = mt.true_occurrences(db, truths, d, a / 4.0, (a + L) / 4.0)
+    curve = mt.diagonal_matching(db.doc_features(d)[:, a:a + L], db, tempo_factors=mt.DEFAULT_TEMPO_FACTORS,
+                                 transposition_invariant=True, normalize=True)
+    curve.cost[db.offsets[d]:db.offsets[d + 1]] = np.inf
+    matches = mt.select_matches(curve, num=len(occ))
+    assert mt.precision_at_r(matches, occ, tolerance=1.0) == 1.0
+    assert all(m.shift == 2 for m in matches if m.doc_id.endswith("guitar-d-repeat"))
+    with pytest.raises(ValueError, match="features"):
+        mt.example_database(4.0, features="mfcc")

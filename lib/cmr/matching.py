@@ -449,10 +449,16 @@ def crp_features(y, sr: float, feature_rate: float = 4.0, smooth_seconds: float 
     smooth_len = _smooth_len(fr, smooth_seconds, base)
     P = _chroma.pitch_features(y, sr, feature_rate=base, tuning_cents=tuning_cents)
     C = _chroma.crp(P, n_remove=int(n_remove))
-    S = _chroma.smooth(C, smooth_len=smooth_len, norm=None)
+    return _resample_frames(_chroma.smooth(C, smooth_len=smooth_len, norm=None), base, fr)
+
+
+def _resample_frames(S, rate, new_rate):
+    """Pick the frames nearest to ``m / new_rate`` s (as :func:`cmr.chroma.cens` does) and normalise them."""
+    from cmr import chroma as _chroma
+
     n = S.shape[1]
-    m = _chroma.n_frames((n - 1) / base, fr)
-    idx = np.clip(np.round(np.arange(m) * (base / fr)).astype(int), 0, n - 1)
+    m = _chroma.n_frames((n - 1) / rate, new_rate)
+    idx = np.clip(np.round(np.arange(m) * (rate / new_rate)).astype(int), 0, n - 1)
     return normalize_features(S[:, idx])
 
 
@@ -460,6 +466,8 @@ def crp_features(y, sr: float, feature_rate: float = 4.0, smooth_seconds: float 
 EXAMPLE_CHROMA_FILE = Path(__file__).resolve().parent / "data" / "matching_examples_chroma10hz.npz"
 #: Its feature rate in Hz.
 EXAMPLE_CHROMA_RATE = 10.0
+#: Committed unsmoothed CRP features of the same recordings, same rate and order.
+EXAMPLE_CRP_FILE = Path(__file__).resolve().parent / "data" / "matching_examples_crp10hz.npz"
 
 
 def example_chroma() -> dict:
@@ -487,8 +495,8 @@ def example_chroma() -> dict:
 
 
 def example_database(feature_rate: float = 4.0, smooth_seconds: float | None = None,
-                     pieces: Sequence[str] | None = None) -> Database:
-    """CENS database of the example recordings, from the committed 10 Hz chroma.
+                     pieces: Sequence[str] | None = None, features: str = "cens") -> Database:
+    """CENS (or CRP) database of the example recordings, from the committed 10 Hz chroma (or CRP).
 
     Parameters
     ----------
@@ -496,6 +504,9 @@ def example_database(feature_rate: float = 4.0, smooth_seconds: float | None = N
     smooth_seconds : float, optional, CENS smoothing window (default as in
         :func:`cens_features`)
     pieces : list of str, optional, only these pieces
+    features : {"cens", "crp"}
+        ``"crp"``: the committed 10 Hz CRP features (``EXAMPLE_CRP_FILE``),
+        smoothed and resampled as in :func:`crp_features`.
 
     Returns
     -------
@@ -508,14 +519,29 @@ def example_database(feature_rate: float = 4.0, smooth_seconds: float | None = N
     fr = float(feature_rate)
     if not np.isfinite(fr) or not 0 < fr <= EXAMPLE_CHROMA_RATE:
         raise ValueError(f"feature_rate: expected a rate in (0, {EXAMPLE_CHROMA_RATE:g}] Hz, got {feature_rate!r}")
+    if features not in ("cens", "crp"):
+        raise ValueError(f"features: expected 'cens' or 'crp', got {features!r}")
     smooth_len = _smooth_len(fr, smooth_seconds, EXAMPLE_CHROMA_RATE)
     ex = example_chroma()
+    if features == "crp":
+        if not EXAMPLE_CRP_FILE.is_file():
+            raise FileNotFoundError(f"example CRP: {EXAMPLE_CRP_FILE} not found; run scripts/build_matching_db.py")
+        with np.load(EXAMPLE_CRP_FILE, allow_pickle=False) as z:
+            if [str(i) for i in z["ids"]] != ex["ids"]:
+                raise ValueError(f"{EXAMPLE_CRP_FILE}: recordings differ from the chroma file's; run "
+                                 "scripts/build_matching_db.py")
+            allc = z["crp"].astype(np.float32)
+        offs = np.concatenate([[0], np.cumsum([c.shape[1] for c in ex["chroma"]])])
+        ex["chroma"] = [allc[:, offs[i]:offs[i + 1]] for i in range(len(ex["ids"]))]
     feats, ids, meta = [], [], []
     for C, i, p, v, t, dur in zip(ex["chroma"], ex["ids"], ex["pieces"], ex["versions"], ex["tuning_cents"],
                                   ex["durations"]):
         if pieces is not None and p not in pieces:
             continue
-        X, _ = _chroma.cens(C, EXAMPLE_CHROMA_RATE, smooth_len=smooth_len, target_rate=fr)
+        if features == "crp":
+            X = _resample_frames(_chroma.smooth(C, smooth_len=smooth_len, norm=None), EXAMPLE_CHROMA_RATE, fr)
+        else:
+            X, _ = _chroma.cens(C, EXAMPLE_CHROMA_RATE, smooth_len=smooth_len, target_rate=fr)
         feats.append(X)
         ids.append(i)
         meta.append({"piece": p, "version": v, "tuning_cents": t, "duration": dur})
