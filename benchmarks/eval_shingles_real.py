@@ -20,7 +20,13 @@ used) -- and, with ``--pca-source train``, on the rendered training shingles
 instead; the learned embedding from ``lib/cmr/data/embedding_K*.npz``
 (trained on rendered music21 pieces only, see scripts/train_embedding.py).
 
-Run: ``.venv/bin/python benchmarks/eval_shingles_real.py`` (about 1-2 min).
+The learned row uses every network as its metadata says it is used at
+search time (``search_projection``: its own projection, or ``refit`` = the
+PCA refitted on the corrected database shingles, chosen per K on rendered
+validation data by ``scripts/train_embedding.py --select``).
+
+Run: ``.venv/bin/python benchmarks/eval_shingles_real.py`` (about 1-2 min);
+``--csv lib/cmr/data/shingles_real_map.csv`` writes the table notebook 05 shows.
 """
 from __future__ import annotations
 
@@ -74,6 +80,7 @@ def main(argv=None):
     ap.add_argument("--ks", type=int, nargs="*", default=list(KS))
     ap.add_argument("--pca-source", choices=("database", "train"), default="database")
     ap.add_argument("--no-embedding", action="store_true")
+    ap.add_argument("--csv", type=Path, default=None, help="also write the table (K, method, MAP) here")
     ap.add_argument("--refit", action="store_true",
                     help="also: learned correction + PCA refitted on the corrected database shingles")
     args = ap.parse_args(argv)
@@ -97,7 +104,9 @@ def main(argv=None):
             path = embedding.weights_path(K)
             if path.exists():
                 net = embedding.load(path)
-                if args.pca_source == "database" and not net.train_projection:
+                if net.meta.get("search_projection") == "refit":
+                    net = net.fit_projection(db.X)
+                elif args.pca_source == "database" and not net.train_projection:
                     # the learned shingle correction, then the same PCA as the baseline row
                     # (a jointly trained projection is part of the network and kept)
                     net = net.with_projection(p.mean_, p.components_)
@@ -118,6 +127,13 @@ def main(argv=None):
             print(f"| {name} | " + " | ".join(f"{r[k]:.3f}" if k in r else "-" for k in args.ks) + " |")
     for name, r in TUTORIAL.items():
         print(f"| tutorial {name} | " + " | ".join(f"{r[k]:.2f}" if k in r else "-" for k in args.ks) + " |")
+    if args.csv:
+        import pandas as pd
+
+        recs = [{"K": k, "method": name, "MAP": round(float(v), 4)} for name, r in rows.items() for k, v in r.items()]
+        recs += [{"K": k, "method": f"tutorial {name}", "MAP": v} for name, r in TUTORIAL.items() for k, v in r.items()]
+        pd.DataFrame(recs).to_csv(args.csv, index=False)
+        print(f"-> {args.csv}")
     return rows
 
 

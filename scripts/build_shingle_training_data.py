@@ -40,6 +40,13 @@ LENGTH = 20
 PROGRAMS = (0, 6, 19, 24, 48, 40, 42, 52, 73, 71)
 
 
+def _cost(name: str):
+    """Sort key: cheap-to-parse scores first, so that a time budget keeps the most pieces."""
+    c = (0 if name.startswith(("bach/", "josquin/")) else 1 if name.startswith("monteverdi/")
+         else 3 if name.startswith(("beethoven/", "haydn/opus74", "mozart/k458")) else 2)
+    return c, name
+
+
 def training_pieces() -> list[str]:
     """Corpus names used for training (none is a work of the evaluation set)."""
     from music21 import corpus
@@ -57,14 +64,31 @@ def training_pieces() -> list[str]:
     madrigals = [n for n in names if n.startswith("monteverdi/madrigal.3.") and n.endswith(".mxl")
                  and "_old" not in n][:20]
     chorales = [n for n in names if n.startswith("bach/bwv") and n.endswith(".mxl")][::8][:50]
-    # cheap-to-parse scores first, so that a time budget keeps the most pieces
-    cost = lambda n: (0 if n.startswith(("bach/", "josquin/")) else 1 if n.startswith("monteverdi/")  # noqa: E731
-                      else 3 if n.startswith(("beethoven/", "haydn/opus74", "mozart/k458")) else 2)
-    pick = sorted(chorales + madrigals + pick, key=lambda n: (cost(n), n))
+    pick = sorted(chorales + madrigals + pick, key=_cost)
     # the evaluation collection holds Beethoven Op. 55, Chopin Op. 7/1, 24/1, 33/2, 33/3, 68/4, Vivaldi RV 269
     forbidden = ("opus55", "op55", "mazurka07-1", "mazurka24-1", "mazurka33-2", "mazurka33-3", "mazurka68-4",
                  "vivaldi")
     return [n for n in pick if not any(f in n.lower() for f in forbidden)]
+
+
+def extra_pieces() -> list[str]:
+    """More pieces for the second training set (``--v2``), disjoint from the test collection.
+
+    Further Bach chorales (indices 2 and 6 mod 8 of the sorted list; the
+    first set takes 0 mod 8 and the notebook's test collection 4 mod 8),
+    Monteverdi madrigals of books 4 and 5, Beethoven string-quartet
+    movements and a few Palestrina mass movements.
+    """
+    from music21 import corpus
+
+    names = sorted(str(p).split("/corpus/")[1] for p in corpus.getPaths())
+    chorales = [n for n in names if n.startswith("bach/bwv") and n.endswith(".mxl")]
+    extra = chorales[2::8] + chorales[6::8]
+    extra += [n for n in names if n.startswith(("monteverdi/madrigal.4.", "monteverdi/madrigal.5."))
+              and n.endswith(".mxl")]
+    extra += [n for n in names if n.startswith("palestrina/") and n.endswith(".krn")][::60][:20]
+    have = set(training_pieces()) | set(test_pieces())
+    return [n for n in extra if n not in have]
 
 
 def test_pieces() -> list[str]:
@@ -120,6 +144,38 @@ def random_version(rng, name: str, piece_bpm: float) -> synth.Version:
     )
 
 
+def random_version_v2(rng, name: str, piece_bpm: float) -> synth.Version:
+    """Second training set: half the versions on piano with pedal-like sustain, wider tempo range.
+
+    The real collection is mostly solo piano (Chopin mazurkas), played with
+    strong rubato, dynamics and sustain pedal; these versions draw a tempo
+    factor in [0.6, 1.6], a stronger local tempo curve, a dynamics curve,
+    a tuning offset of up to +/-30 cents and, on piano, notes held up to
+    1.8 times as long as written (a crude sustain pedal).
+    """
+    piano = rng.random() < 0.5
+    curve = tuple((float(b), float(np.exp(rng.normal(0, 0.2)))) for b in np.arange(0, 400, 8))
+    dyn = tuple((float(b), float(np.exp(rng.normal(0, 0.3)))) for b in np.arange(0, 400, 8))
+    if piano:
+        programs, articulation = 0, float(rng.uniform(0.8, 1.8))
+    else:
+        programs = int(rng.choice(PROGRAMS)) if rng.random() < 0.5 else tuple(int(p) for p in rng.choice(PROGRAMS, 8))
+        articulation = float(rng.uniform(0.6, 1.1))
+    return synth.Version(
+        name=name,
+        tempo_factor=float(np.exp(rng.uniform(np.log(0.6), np.log(1.6)))),
+        tempo_curve=curve,
+        dynamics_curve=dyn,
+        tuning_cents=float(rng.uniform(-30, 30)),
+        programs=programs,
+        velocity_jitter=float(rng.uniform(0, 15)),
+        articulation=articulation,
+        reverb=float(rng.uniform(0, 0.5)),
+        snr_db=float(rng.uniform(25, 60)),
+        seed=int(rng.integers(1 << 30)),
+    )
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--versions", type=int, default=4)
@@ -131,13 +187,18 @@ def main(argv=None):
                     help="stop starting new pieces after this many seconds")
     ap.add_argument("--testset", action="store_true",
                     help="instead: render the held-out test collection committed for notebook 05")
+    ap.add_argument("--v2", action="store_true",
+                    help="second training set: the first set's pieces plus extra_pieces(), versions drawn by "
+                         "random_version_v2 (piano-heavy, wider tempo), written to training_shingles_v2.npz")
     args = ap.parse_args(argv)
     if args.testset:
         build_testset(args.versions, 60.0, args.sr)
         return
 
-    rng = np.random.default_rng(2026)
-    pieces = training_pieces()[:args.max_pieces]
+    rng = np.random.default_rng(2027 if args.v2 else 2026)
+    pieces = (sorted(training_pieces() + extra_pieces(), key=_cost) if args.v2
+              else training_pieces())[:args.max_pieces]
+    make_version = random_version_v2 if args.v2 else random_version
     X, piece_id, version_id, starts, beats = [], [], [], [], []
     skipped = []
     t0 = time.perf_counter()
@@ -163,7 +224,7 @@ def main(argv=None):
             notes.attrs.update(attrs)
         per_version = []
         for v in range(args.versions):
-            version = random_version(rng, f"v{v}", bpm)
+            version = make_version(rng, f"v{v}", bpm)
             try:
                 r = synth.render(notes, version, sr=args.sr)
                 F, _ = chroma.chroma(r.audio, r.sr, kind="cens", feature_rate=1.0)
@@ -199,7 +260,7 @@ def main(argv=None):
                 a_rows = offsets[va] + np.flatnonzero(ok)
                 b_rows = offsets[vb] + sb[ok].astype(int)
                 pairs.append(np.stack([a_rows, b_rows], axis=1))
-    out = cache_dir("shingles") / "training_shingles.npz"
+    out = cache_dir("shingles") / ("training_shingles_v2.npz" if args.v2 else "training_shingles.npz")
     np.savez(out, X=np.concatenate(X), piece=np.concatenate(piece_id), version=np.concatenate(version_id),
              start=np.concatenate(starts), beat=np.concatenate(beats), pairs=np.concatenate(pairs),
              pieces=np.array(pieces), used_pieces=np.array([pieces[i] for i in sorted(set(np.concatenate(piece_id).tolist()))]))

@@ -100,20 +100,83 @@ def main(argv=None):
     ap.add_argument("--gain", type=float, default=0.3, help="augmentation: per-pitch-class log gain std")
     ap.add_argument("--smooth", type=float, default=0.0, help="augmentation: max temporal mixing weight")
     ap.add_argument("--sharpen", type=float, default=2.0, help="augmentation: max extra chroma exponent")
+    ap.add_argument("--tempo", type=float, default=0.0,
+                    help="tempo augmentation: re-cut every triplet shingle at a random tempo factor "
+                         "exp(U(-t, t)) from its frame sequence (e.g. 0.34 = factors 0.71..1.4)")
+    ap.add_argument("--refit-every", type=int, default=0,
+                    help="train for the refitted projection: fixed projection, replaced every N steps by "
+                         "the PCA of the corrected training shingles (implies --fixed-projection)")
+    ap.add_argument("--whiten", type=float, default=0.0,
+                    help="with --refit-every: refit the noise-whitened PCA (ridge = this factor, e.g. 3) "
+                         "instead of the PCA, and store the noise covariance with the weights")
+    ap.add_argument("--whiten-after", type=float, default=0.0,
+                    help="after training: learn the noise covariance of the corrected training pairs "
+                         "(cmr.embedding.learn_noise_covariance, ridge = this factor) so that the refitted "
+                         "projection is the noise-whitened PCA ('wrefit')")
     ap.add_argument("--fixed-projection", dest="train_projection", action="store_false",
                     help="keep the output projection at the PCA of the training shingles (the first "
                          "version); default: train it jointly and keep it at evaluation")
+    ap.add_argument("--search-projection", choices=("own", "refit"), default="own",
+                    help="stored in the weights' metadata: how the model is used at search time, with "
+                         "its own projection or with the PCA refitted on the corrected collection "
+                         "(Embedding.fit_projection); chosen per K by --select on rendered data")
     ap.add_argument("--data", default=str(cache_dir("shingles") / "training_shingles.npz"))
     ap.add_argument("--select", type=int, default=0, metavar="N",
                     help="model selection: hold out N rendered pieces, train on the rest, print the "
                          "validation MAP (PCA vs learned) and write nothing")
+    ap.add_argument("--val-data", default=None,
+                    help="with --select: take the held-out pieces (and their versions) from this file; "
+                         "pieces of that name are removed from the training data")
+    ap.add_argument("--val-exclude", default=None,
+                    help="with --select: never hold out a piece that occurs in this file, so that models "
+                         "trained on either file are validated on the same held-out pieces")
     ap.add_argument("--tag", default="", help="label printed with --select results")
+    ap.add_argument("--install", nargs="*", default=None, metavar="K=TAG:USE",
+                    help="copy the model a --select run with --tag TAG trained for K (on the training "
+                         "split) to lib/cmr/data/embedding_K<K>.npz, to be used with projection USE "
+                         "(own or refit); e.g. --install 10=c32:refit 3=c32t:own")
     args = ap.parse_args(argv)
+    select_dir = cache_dir("shingles") / "select"
+    if args.install is not None:
+        for item in args.install:
+            K, rest = item.split("=")
+            tag, use = rest.split(":")
+            if use not in ("own", "refit", "wrefit"):
+                raise SystemExit(f"--install: USE must be own, refit or wrefit, got {use!r}")
+            net = embedding.load(select_dir / f"{tag}_K{int(K)}.npz")
+            if use != "wrefit":
+                net.noise_cov = None          # plain PCA refit (or own projection)
+            elif net.noise_cov is None:
+                raise SystemExit(f"--install: {tag} K={K} has no noise covariance (train with --whiten-after)")
+            net.meta["search_projection"] = "own" if use == "own" else "refit"
+            net.meta["selected"] = f"{tag}:{use} (scripts/train_embedding.py --select, rendered validation)"
+            print(f"K={K}: {tag}:{use} -> {net.save(embedding.weights_path(int(K)))}")
+        return
+    if args.refit_every:
+        args.train_projection = False
 
     with np.load(args.data) as f:
         X, piece, pairs = f["X"], f["piece"], f["pairs"]
         version, start = f["version"], f["start"]
-    if args.select:
+        names = f["pieces"]
+    if args.select and (args.val_data or args.val_exclude):
+        with np.load(args.val_data or args.data) as f:
+            Xa, pa, va, sa, pra, na = (f[k] for k in ("X", "piece", "version", "start", "pairs", "pieces"))
+        cand = np.unique(na[pa])
+        if args.val_exclude:
+            with np.load(args.val_exclude) as f:
+                cand = np.setdiff1d(cand, f["pieces"][np.unique(f["piece"])])
+        held_names = np.sort(np.random.default_rng(1234).choice(cand, args.select, replace=False))
+        held = np.flatnonzero(np.isin(na, held_names))
+        Xv, pv, vv, sv, _ = subset(Xa, pa, va, sa, pra, held)
+        drop = np.flatnonzero(np.isin(names, held_names))
+        X, piece, version, start, pairs = subset(X, piece, version, start, pairs, drop, invert=True)
+        Xv_noisy = embedding.augment_shingles(Xv, np.random.default_rng(99), sharpen=2.0, gain=0.3)
+        pca_v = PCA(X.shape[1]).fit(Xv)
+        pca_vn = PCA(X.shape[1]).fit(Xv_noisy)
+        print(f"validation: {len(held_names)} held-out pieces of {args.val_data or args.data}, {len(Xv)} shingles; "
+              f"{len(drop)} of them removed from the training data")
+    elif args.select:
         held = split_pieces(piece, args.select)
         Xv, pv, vv, sv, _ = subset(X, piece, version, start, pairs, held)
         X, piece, version, start, pairs = subset(X, piece, version, start, pairs, held, invert=True)
@@ -126,6 +189,8 @@ def main(argv=None):
     pca = PCA(X.shape[1]).fit(X)
     augment = {k: v for k, v in (("noise", args.noise), ("gain", args.gain), ("smooth", args.smooth),
                                            ("sharpen", args.sharpen)) if v > 0}
+    frames = (embedding.ShingleFrames(X, piece.astype(np.int64) * 64 + version, start)
+              if args.tempo > 0 else None)
     embedding.DATA_DIR.mkdir(exist_ok=True)
     for K in args.ks:
         t0 = time.perf_counter()
@@ -134,30 +199,63 @@ def main(argv=None):
                                   seed=K)
         hist = embedding.train(net, X, pairs, piece, steps=args.steps, batch=args.batch, margin=args.margin,
                                lr=args.lr, n_candidates=args.candidates,
-                               shift_augment=not args.no_shift_augment, augment=augment or None, seed=K,
+                               shift_augment=not args.no_shift_augment, augment=augment or None,
+                               tempo=args.tempo, frames=frames, refit_every=args.refit_every,
+                               whiten=args.whiten, seed=K,
                                progress=not args.select)
+        if args.whiten_after:
+            embedding.learn_noise_covariance(net, X, pairs, reg=args.whiten_after, seed=K)
         if args.select:
             res = []
             for XX, pp in ((Xv, pca_v), (Xv_noisy, pca_vn)):
                 p = pp.truncate(K)
+                plain = net.with_projection(net.proj_mu, net.params["P"].T)
+                plain.noise_cov = None
                 red = {"pca": p.transform, "own": net.embed,
                        "swap": net.with_projection(p.mean_, p.components_).embed,
-                       "refit": net.fit_projection(XX).embed}
+                       "refit": plain.fit_projection(XX).embed}
+                if net.noise_cov is not None:
+                    red["wrefit"] = net.fit_projection(XX).embed
                 r = validation_map(XX, pv, vv, sv, red)
                 res.append(" ".join(f"{k} {v:.3f}" for k, v in r.items()))
+                if XX is Xv:
+                    sel_clean = r
+                else:
+                    sel_dist = r
             print(f"SELECT {args.tag} K={K} clean: {res[0]} | distorted: {res[1]} "
                   f"({time.perf_counter() - t0:.0f} s)", flush=True)
+            if args.tag:   # keep the model: the one selected is installed as it was validated
+                select_dir.mkdir(exist_ok=True)
+                net.meta = dict(net.meta, **meta_for(args, K, X, n_pieces, pairs, augment),
+                                validation={"held_out_pieces": int(len(held)), "clean": sel_clean,
+                                            "distorted": sel_dist})
+                net.save(select_dir / f"{args.tag}_K{K}.npz")
             continue
-        net.meta = {"n_components": K, "n_hidden": args.hidden, "steps": args.steps, "batch": args.batch,
-                    "margin": args.margin, "lr": args.lr, "negative_candidates": args.candidates, "shift_augment": not args.no_shift_augment,
-                    "augment": augment, "train_projection": args.train_projection,
-                    "training_shingles": int(len(X)), "training_pieces": int(n_pieces),
-                    "positive_pairs": int(len(pairs)), "projection": ("initialised with the PCA of the training shingles, trained jointly"
-                                   if args.train_projection else "PCA of the training shingles (fixed)"),
-                    "trained_by": "scripts/train_embedding.py"}
+        net.meta = dict(net.meta, **meta_for(args, K, X, n_pieces, pairs, augment))
         path = net.save(embedding.weights_path(K))
         print(f"K={K}: val accuracy {hist['val_accuracy'][0]:.3f} (PCA start) -> {hist['val_accuracy'][-1]:.3f}, "
               f"{time.perf_counter() - t0:.0f} s -> {path}")
+
+
+def meta_for(args, K, X, n_pieces, pairs, augment) -> dict:
+    """Training settings stored with the weights."""
+    if args.refit_every and args.whiten:
+        projection = (f"noise-whitened PCA (ridge {args.whiten}) of the corrected training shingles, refitted "
+                      f"every {args.refit_every} steps")
+    elif args.refit_every:
+        projection = f"PCA of the corrected training shingles, refitted every {args.refit_every} steps"
+    elif args.train_projection:
+        projection = "initialised with the PCA of the training shingles, trained jointly"
+    else:
+        projection = "PCA of the training shingles (fixed)"
+    return {"n_components": K, "n_hidden": args.hidden, "steps": args.steps, "batch": args.batch,
+            "margin": args.margin, "lr": args.lr, "negative_candidates": args.candidates,
+            "shift_augment": not args.no_shift_augment, "augment": augment, "tempo_augment": args.tempo,
+            "refit_every": args.refit_every, "whiten": args.whiten, "whiten_after": args.whiten_after, "search_projection": args.search_projection,
+            "train_projection": args.train_projection, "training_data": str(args.data).rsplit("/", 1)[-1],
+            "training_shingles": int(len(X)), "training_pieces": int(n_pieces),
+            "positive_pairs": int(len(pairs)), "projection": projection,
+            "trained_by": "scripts/train_embedding.py"}
 
 
 if __name__ == "__main__":

@@ -178,3 +178,115 @@ def test_training_with_a_trainable_projection_and_augmentation_updates_p():
     again = em.Embedding.from_arrays({"mu": net.mu, "proj_mu": net.proj_mu, **net.params,
                                       "meta": np.array('{"train_projection": true}')})
     assert again.train_projection
+
+
+def test_shingle_frames_recut_at_tempo_factors():
+    from cmr import shingles as sh
+
+    rng = np.random.default_rng(8)
+    C = rng.random((12, 40)) + 0.05
+    C /= np.linalg.norm(C, axis=0, keepdims=True)
+    X = sh.shingles(C, 20)                                # rows start at frames 0..20
+    start = np.arange(len(X))
+    order = rng.permutation(len(X))                       # row order must not matter
+    fr = em.ShingleFrames(X[order], np.zeros(len(X), int), start[order])
+    rows = np.arange(len(X))
+    # factor 1 gives the shingles back
+    np.testing.assert_allclose(fr.resample(rows, np.ones(len(X))), X[order], atol=1e-6)
+    # factor 2 around row at start 10 (centre 19.5): frames at 0.5, 2.5, ..., 38.5, i.e. the
+    # averages of frames (2j, 2j + 1), computed here directly from C
+    r = int(np.flatnonzero(start[order] == 10)[0])
+    want = (0.5 * (C[:, 0::2] + C[:, 1::2])).T.ravel()
+    np.testing.assert_allclose(fr.resample([r], [2.0])[0], want / np.linalg.norm(want), atol=1e-6)
+    # times beyond the sequence are clipped to its first / last frame
+    r0 = int(np.flatnonzero(start[order] == 0)[0])
+    first = fr.resample([r0], [2.0])[0].reshape(20, 12)
+    np.testing.assert_allclose(first[0] / np.linalg.norm(first[0]), C[:, 0], atol=1e-6)
+    with pytest.raises(ValueError, match="not 0, 1, 2"):
+        em.ShingleFrames(X[:5], np.zeros(5, int), np.array([0, 1, 3, 4, 5]))
+
+
+def test_training_with_tempo_augmentation_needs_frames_and_runs():
+    X = _cens_like_shingles(n=80, L=2, seed=6)
+    piece = np.repeat(np.arange(20), 4)
+    pairs = np.array([(i, i + 1) for i in range(0, 80, 2)])
+    net = em.Embedding(24, 4, n_hidden=8, seed=1)
+    with pytest.raises(ValueError, match="frames"):
+        em.train(net, X, pairs, piece, steps=2, tempo=0.3, progress=False)
+    frames = em.ShingleFrames(X, np.arange(80) // 4, np.arange(80) % 4)
+    hist = em.train(net, X, pairs, piece, steps=10, batch=16, eval_every=5, tempo=0.3, frames=frames,
+                    progress=False)
+    assert np.all(np.isfinite(hist["train_loss"][1:])) and np.all(np.isfinite(net.embed(X)))
+
+
+def test_refit_during_training_sets_the_projection_to_the_pca_of_corrected_training_shingles():
+    X = _cens_like_shingles(n=80, L=2, seed=6)
+    piece = np.repeat(np.arange(20), 4)
+    pairs = np.array([(i, i + 1) for i in range(0, 80, 2)])
+    with pytest.raises(ValueError, match="fixed projection"):
+        em.train(em.Embedding(24, 3, n_hidden=8, train_projection=True), X, pairs, piece, steps=2,
+                 refit_every=1, progress=False)
+    net = _net(seed=2, d=24, k=3, h=8)                   # a non-zero correction
+    net.params["P"] = np.linalg.qr(np.random.default_rng(0).standard_normal((24, 24)))[0][:, :3]
+    # lr = 0: the correction stays put, so the last refit must be the PCA of the corrected
+    # shingles of all training rows (refit_rows >= n)
+    em.train(net, X, pairs, piece, steps=4, batch=8, lr=0.0, refit_every=2, refit_rows=1000,
+             eval_every=2, progress=False)
+    C = net.correct(X)
+    # training rows = the 18 pieces not held out for validation; rather than reading the split
+    # from train(), try every pair of held-out pieces: exactly one must give the same projection
+    P = net.params["P"]
+    matches = 0
+    for a in range(20):
+        for b in range(a + 1, 20):
+            keep = ~np.isin(piece, [a, b])
+            q = PCA(3).fit(C[keep])
+            if np.allclose(P @ P.T, q.components_.T @ q.components_, atol=1e-6):
+                matches += 1
+                np.testing.assert_allclose(net.proj_mu, q.mean_, atol=1e-6)
+    assert matches == 1
+
+
+def test_pair_noise_covariance_by_hand_and_transposition_average():
+    rng = np.random.default_rng(3)
+    A, B = rng.standard_normal((50, 24)), rng.standard_normal((50, 24))
+    S = em.pair_noise_covariance(A, B, shift_average=False)
+    np.testing.assert_allclose(S, sum(np.outer(a - b, a - b) for a, b in zip(A, B)) / 50)
+    T = em.pair_noise_covariance(A, B)
+    # the average over the 12 transpositions is the covariance of all 12 transposed pair sets
+    shifted = [em._shift_rows(M, np.full(50, k)) for k in range(12) for M in (A, B)]
+    A12, B12 = np.concatenate(shifted[0::2]), np.concatenate(shifted[1::2])
+    np.testing.assert_allclose(T, em.pair_noise_covariance(A12, B12, shift_average=False), atol=1e-12)
+    with pytest.raises(ValueError, match="share a shape"):
+        em.pair_noise_covariance(A, B[:3])
+
+
+def test_whitened_projection_solves_the_generalised_eigenproblem_and_is_pca_for_white_noise():
+    rng = np.random.default_rng(4)
+    C = rng.standard_normal((300, 12)) * np.linspace(3, 0.5, 12) @ np.linalg.qr(rng.standard_normal((12, 12)))[0]
+    N = np.cov(rng.standard_normal((400, 12)).T * np.linspace(0.2, 2, 12)[:, None])
+    mean, V = em.whitened_projection(C, N, 4, reg=0.5)
+    S = np.cov(C.T)
+    Areg = N + 0.5 * np.trace(N) / 12 * np.eye(12)
+    lam = np.diag(V @ S @ V.T)
+    np.testing.assert_allclose(V @ Areg @ V.T, np.eye(4), atol=1e-8)           # noise-normalised
+    np.testing.assert_allclose(S @ V.T, Areg @ V.T * lam, atol=1e-8)          # S v = lambda A v
+    assert np.all(np.diff(lam) <= 1e-12)                                       # largest first
+    # isotropic noise: the same subspace as PCA
+    _, W = em.whitened_projection(C, np.eye(12), 4)
+    p = PCA(4).fit(C)
+    np.testing.assert_allclose(W.T @ np.linalg.pinv(W.T), p.components_.T @ p.components_, atol=1e-6)
+    np.testing.assert_allclose(mean, C.mean(0))
+
+
+def test_fit_projection_uses_the_learned_noise_covariance_and_round_trips(tmp_path):
+    net = _net(seed=4, d=24, k=3, h=6)
+    X = _cens_like_shingles(n=40, L=2, seed=5)
+    pairs = np.array([(i, i + 1) for i in range(0, 40, 2)])
+    em.learn_noise_covariance(net, X, pairs, reg=2.0)
+    C = net.correct(X)
+    np.testing.assert_allclose(net.noise_cov, em.pair_noise_covariance(C[pairs[:, 0]], C[pairs[:, 1]]))
+    mean, V = em.whitened_projection(C, net.noise_cov, 3, reg=2.0)
+    np.testing.assert_allclose(net.fit_projection(X).embed(X), (C - mean) @ V.T, atol=1e-8)
+    back = em.load(net.save(tmp_path / "w.npz"))
+    np.testing.assert_allclose(back.fit_projection(X).embed(X), (C - mean) @ V.T, atol=1e-5)

@@ -112,6 +112,9 @@ class Embedding:
             "P": projection.copy(),
         }
         self.train_projection = bool(train_projection)
+        #: covariance of (corrected) positive-pair differences, shape (dim_in, dim_in), or None;
+        #: when set, :meth:`fit_projection` whitens the collection's variance by it
+        self.noise_cov = None
         self.history: dict = {}
         self.meta: dict = {}
 
@@ -137,6 +140,7 @@ class Embedding:
                                      "meta": np.array(json.dumps(self.meta))})
         out.params["P"] = np.asarray(components.T, out.dtype).copy()
         out.history = self.history
+        out.noise_cov = self.noise_cov
         return out
 
     def correct(self, X, block: int = 65536) -> np.ndarray:
@@ -152,14 +156,23 @@ class Embedding:
         return out
 
     def fit_projection(self, X) -> "Embedding":
-        """A copy whose projection is the PCA of the *corrected* shingles of ``X`` (n, dim_in).
+        """A copy whose projection is fitted on the *corrected* shingles of ``X`` (n, dim_in).
 
-        The unsupervised adaptation the PCA baseline gets (PCA of the indexed
-        collection), applied to what the network actually projects.
+        The unsupervised adaptation the PCA baseline gets (a projection fitted
+        on the indexed collection, no labels), applied to what the network
+        actually projects: the PCA of the corrected shingles, or, when the
+        network carries a learned :attr:`noise_cov`, the noise-whitened PCA
+        of :func:`whitened_projection` (the collection's variance divided
+        by the variance between versions learned from rendered pairs).
         """
+        C = self.correct(X)
+        if self.noise_cov is not None:
+            mean, comps = whitened_projection(C, self.noise_cov, self.n_components,
+                                              self.meta.get("noise_reg", 3.0))
+            return self.with_projection(mean, comps)
         from cmr.indexing import PCA
 
-        p = PCA(self.n_components).fit(self.correct(X))
+        p = PCA(self.n_components).fit(C)
         return self.with_projection(p.mean_, p.components_)
 
     # --- forward / backward --------------------------------------------------
@@ -235,7 +248,8 @@ class Embedding:
         path = Path(path)
         hist = {f"history_{k}": np.asarray(v) for k, v in self.history.items()}
         meta = dict(self.meta, train_projection=self.train_projection)
-        np.savez_compressed(path, mu=self.mu, proj_mu=self.proj_mu, **self.params, **hist,
+        extra = {} if self.noise_cov is None else {"noise_cov": np.asarray(self.noise_cov, np.float32)}
+        np.savez_compressed(path, mu=self.mu, proj_mu=self.proj_mu, **self.params, **hist, **extra,
                             meta=np.array(json.dumps(meta)))
         return path
 
@@ -250,6 +264,8 @@ class Embedding:
             net.params[name] = np.asarray(arrays[name], net.dtype).copy()
         net.history = {k[len("history_"):]: np.asarray(arrays[k]) for k in arrays if k.startswith("history_")}
         net.meta = meta
+        if "noise_cov" in arrays:
+            net.noise_cov = np.asarray(arrays["noise_cov"], np.float64)
         return net
 
 
@@ -370,10 +386,155 @@ def augment_shingles(X, rng, noise: float = 0.0, gain: float = 0.0, smooth: floa
     return V.astype(X.dtype, copy=False)
 
 
+def pair_noise_covariance(A, B, shift_average: bool = True, frame_length: int = 12) -> np.ndarray:
+    """Covariance of the differences between positive pairs (same passage, two versions).
+
+    Parameters
+    ----------
+    A, B : np.ndarray, shape (m, d)
+        Shingles of the same musical positions in two versions (rows paired).
+    shift_average : bool
+        Average the covariance over the 12 chroma shifts (transpositions), so
+        that no key is preferred (the training pieces' keys are arbitrary).
+
+    Returns
+    -------
+    np.ndarray, shape (d, d), float64
+    """
+    A, B = np.asarray(A, np.float64), np.asarray(B, np.float64)
+    if A.shape != B.shape or A.ndim != 2 or A.shape[1] % frame_length:
+        raise ValueError(f"A and B must share a shape (m, {frame_length} L), got {A.shape} and {B.shape}")
+    D = A - B
+    S = D.T @ D / max(len(D), 1)
+    if shift_average:
+        L = S.shape[0] // frame_length
+        T = S.reshape(L, frame_length, L, frame_length)
+        S = np.mean([np.roll(T, k, axis=(1, 3)) for k in range(frame_length)], axis=0).reshape(S.shape)
+    return S
+
+
+def learn_noise_covariance(net: "Embedding", X, pairs, reg: float = 3.0, n_pairs: int = 20000,
+                           seed: int = 0) -> "Embedding":
+    """Store the version-noise covariance of ``net``'s corrected shingles in ``net`` (in place).
+
+    ``n_pairs`` random (anchor, positive) rows of ``pairs`` (rendered
+    training pairs) are corrected by the network and
+    :func:`pair_noise_covariance` of them (transposition-averaged) is kept
+    in ``net.noise_cov`` with ridge ``reg`` in ``net.meta["noise_reg"]``;
+    :meth:`Embedding.fit_projection` then fits the noise-whitened PCA.
+    """
+    X, pairs = np.asarray(X), np.asarray(pairs)
+    rng = np.random.default_rng(seed)
+    pr = pairs[rng.choice(len(pairs), min(n_pairs, len(pairs)), replace=False)]
+    net.noise_cov = pair_noise_covariance(net.correct(X[pr[:, 0]]), net.correct(X[pr[:, 1]]))
+    net.meta["noise_reg"] = float(reg)
+    return net
+
+
+def whitened_projection(C, noise_cov, n_components: int, reg: float = 3.0):
+    """The K directions with the largest collection variance *per unit of version noise*.
+
+    Solves the generalised eigenproblem :math:`\Sigma_C v = \lambda (N + r I) v`
+    with :math:`\Sigma_C` the covariance of the collection ``C`` (as PCA
+    uses; no labels), ``N`` the covariance of positive-pair differences
+    (:func:`pair_noise_covariance`, learned on rendered versions) and
+    ``r = reg * trace(N) / d`` a ridge. With ``N = 0`` this is PCA (up to
+    scale). The eigenvectors are scaled so that ``v^T (N + r I) v = 1``:
+    distances after the projection count noise-normalised units.
+
+    Returns
+    -------
+    mean : np.ndarray, shape (d,)
+    components : np.ndarray, shape (K, d)
+    """
+    import scipy.linalg
+
+    C = np.asarray(C, np.float64)
+    N = np.asarray(noise_cov, np.float64)
+    d = C.shape[1]
+    if N.shape != (d, d):
+        raise ValueError(f"noise_cov must have shape ({d}, {d}), got {N.shape}")
+    if not 1 <= n_components <= d:
+        raise ValueError(f"n_components must be in 1..{d}, got {n_components}")
+    mean = C.mean(axis=0)
+    Cc = C - mean
+    S = Cc.T @ Cc / max(len(C) - 1, 1)
+    A = N + (reg * np.trace(N) / d + 1e-12) * np.eye(d)
+    _, V = scipy.linalg.eigh(S, A)
+    comps = V[:, ::-1][:, :n_components].T
+    # a deterministic sign (largest entry positive), as for PCA components
+    comps *= np.sign(comps[np.arange(n_components), np.argmax(np.abs(comps), axis=1)])[:, None]
+    return mean, comps
+
+
+class ShingleFrames:
+    """The frame sequences behind a set of consecutive shingles (for tempo augmentation).
+
+    The training shingles of one rendered version start at consecutive
+    frames (hop 1), so the version's frame sequence can be read back from
+    them: the first frame of every shingle plus the remaining frames of the
+    last one. :meth:`resample` then cuts shingles *at a different tempo*
+    around the centre of given rows: frame ``j`` of the new shingle is the
+    sequence linearly interpolated at time ``centre + (j - (L-1)/2) * s``
+    (``s`` > 1: the music played faster; clipped at the version's ends).
+
+    Parameters
+    ----------
+    X : np.ndarray, shape (n, 12 L)
+        Shingles (unit length, frames one after the other).
+    doc : np.ndarray of int, shape (n,)
+        Sequence (version) number of every row.
+    start : np.ndarray of int, shape (n,)
+        Start frame of every row inside its sequence; within a sequence the
+        starts must be 0, 1, 2, ... (hop 1).
+    """
+
+    def __init__(self, X, doc, start, frame_length: int = 12):
+        X = np.asarray(X)
+        doc, start = np.asarray(doc), np.asarray(start)
+        n, d = X.shape
+        if d % frame_length or len(doc) != n or len(start) != n:
+            raise ValueError(f"X must be (n, 12 L) and doc/start length n; got X {X.shape}, "
+                             f"doc {doc.shape}, start {start.shape}")
+        self.L, self.c = d // frame_length, frame_length
+        order = np.lexsort((start, doc))
+        ds, ss = doc[order], start[order]
+        bounds = np.flatnonzero(np.diff(ds)) + 1
+        first = np.concatenate([[0], bounds])
+        last = np.concatenate([bounds, [n]])
+        frames, self.row_frame = [], np.empty(n, np.int64)
+        self.lo, self.hi = np.empty(n, np.int64), np.empty(n, np.int64)
+        offset = 0
+        for a, b in zip(first, last):
+            rows = order[a:b]
+            if not np.array_equal(ss[a:b], np.arange(b - a)):
+                raise ValueError(f"start frames of sequence {ds[a]} are not 0, 1, 2, ...")
+            V = X[rows].reshape(b - a, self.L, self.c)
+            F = np.concatenate([V[:, 0], V[-1, 1:]])
+            frames.append(F)
+            self.row_frame[rows] = offset + np.arange(b - a)
+            self.lo[rows], self.hi[rows] = offset, offset + len(F) - 1
+            offset += len(F)
+        self.F = np.concatenate(frames).astype(np.float32)
+
+    def resample(self, rows, scale) -> np.ndarray:
+        """Shingles of ``rows`` (m,) re-cut at tempo factors ``scale`` (m,), shape (m, 12 L)."""
+        rows, scale = np.asarray(rows), np.asarray(scale, np.float64)
+        half = (self.L - 1) / 2.0
+        t = self.row_frame[rows][:, None] + half + (np.arange(self.L)[None, :] - half) * scale[:, None]
+        t = np.clip(t, self.lo[rows][:, None], self.hi[rows][:, None])
+        i0 = np.floor(t).astype(np.int64)
+        i1 = np.minimum(i0 + 1, self.hi[rows][:, None])
+        w = (t - i0)[..., None].astype(np.float32)
+        S = ((1 - w) * self.F[i0] + w * self.F[i1]).reshape(len(rows), -1)
+        return S / (np.sqrt(np.sum(S * S, axis=1, keepdims=True)) + 1e-12)
+
+
 def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 256,
           margin: float = 0.2, lr: float = 1e-3, n_candidates: int = 8, val_fraction: float = 0.1,
           eval_every: int = 100, shift_augment: bool = False, augment: dict | None = None,
-          seed: int = 0, progress: bool = True) -> dict:
+          tempo: float = 0.0, frames: ShingleFrames | None = None, refit_every: int = 0,
+          refit_rows: int = 20000, whiten: float = 0.0, seed: int = 0, progress: bool = True) -> dict:
     """Train with triplets (anchor, same position in another version, another piece).
 
     Parameters
@@ -402,6 +563,31 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
         Keyword arguments of :func:`augment_shingles` (``noise``, ``gain``,
         ``smooth``): every anchor, positive and negative is distorted
         independently before the loss (default: no distortion).
+    tempo : float
+        Tempo augmentation (needs ``frames``): anchor, positive and negative
+        are re-cut from their frame sequences at independent random tempo
+        factors ``exp(U(-tempo, tempo))`` (e.g. ``log(1.4)``), so that the
+        network sees the same passage at tempi that differ by more than
+        the rendered versions do.
+    frames : ShingleFrames, optional
+        Frame sequences of ``X`` (required when ``tempo > 0``).
+    refit_every : int
+        Train for the way the network is used with a refitted projection
+        (:meth:`Embedding.fit_projection`): every ``refit_every`` steps the
+        (fixed) projection is replaced by the PCA of the corrected shingles
+        of ``refit_rows`` random training rows (transposed and distorted as
+        the training inputs are). The loss depends on the projection only
+        through distances, so the jump from one PCA to the next costs
+        nothing but the change of subspace. 0 = off; needs
+        ``train_projection=False``.
+    whiten : float
+        With ``refit_every``: > 0 makes every refit the noise-whitened PCA
+        (:func:`whitened_projection`, ridge ``whiten``) with the noise
+        covariance of ``refit_rows`` corrected (undistorted) training
+        pairs, averaged over transpositions; the last one
+        is kept in ``net.noise_cov`` (and ``net.meta["noise_reg"]``) so that
+        :meth:`Embedding.fit_projection` does the same on a collection. The
+        projection is refitted once more after the last step.
 
     Returns
     -------
@@ -417,6 +603,10 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
         raise ValueError(f"X and piece need the same length, got {len(X)} and {len(piece)}")
     if pairs.ndim != 2 or pairs.shape[1] != 2 or (pairs.size and (pairs.min() < 0 or pairs.max() >= len(X))):
         raise ValueError(f"pairs must have shape (m, 2) with rows of X, got shape {pairs.shape}")
+    if tempo > 0 and frames is None:
+        raise ValueError("tempo augmentation needs frames=ShingleFrames(X, doc, start)")
+    if refit_every and net.train_projection:
+        raise ValueError("refit_every needs a fixed projection (train_projection=False)")
     rng = np.random.default_rng(seed)
     pieces = np.unique(piece)
     # at least 2 validation pieces (validation negatives come from another held-out piece)
@@ -458,8 +648,33 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
             hist["val_accuracy"].append(acc)
             bar.set_postfix(loss=f"{hist['train_loss'][-1]:.4f}", val_acc=f"{acc:.3f}")
 
+    def refit():
+        from cmr.indexing import PCA
+
+        rows = rng.choice(train_rows, min(refit_rows, len(train_rows)), replace=False)
+        S = X[rows]
+        if shift_augment:
+            S = _shift_rows(S, rng.integers(0, 12, len(S)))
+        if augment:
+            S = augment_shingles(S, rng, **augment)
+        if whiten > 0:
+            pr = train_pairs[rng.choice(len(train_pairs), min(refit_rows, len(train_pairs)), replace=False)]
+            A, B = X[pr[:, 0]], X[pr[:, 1]]     # undistorted: the rendered versions' own differences
+            net.noise_cov = pair_noise_covariance(net.correct(A), net.correct(B), shift_average=True)
+            net.meta["noise_reg"] = float(whiten)
+            mean, comps = whitened_projection(net.correct(S), net.noise_cov, net.n_components, whiten)
+        else:
+            p = PCA(net.n_components).fit(net.correct(S))
+            mean, comps = p.mean_, p.components_
+        net.proj_mu = np.asarray(mean, net.dtype)
+        net.params["P"] = np.ascontiguousarray(comps.T, dtype=net.dtype)
+
+    if refit_every:
+        refit()
     measure(0)  # the untrained network (step 0, no training loss yet)
     for step in bar:
+        if refit_every and step % refit_every == 0:
+            refit()
         ab = train_pairs[rng.integers(0, len(train_pairs), batch)]
         a, pos = ab[:, 0], ab[:, 1]
         cand = sample_negatives(train_rows, a, n_candidates)
@@ -470,12 +685,14 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
             neg = cand[np.arange(batch), hardest]
         else:
             neg = cand[:, 0]
-        if shift_augment:
-            Xa, Xp, Xn = X[a], X[pos], X[neg]
-            ka, kn = rng.integers(0, 12, batch), rng.integers(0, 12, batch)
-            Xa, Xp, Xn = _shift_rows(Xa, ka), _shift_rows(Xp, ka), _shift_rows(Xn, kn)
+        if tempo > 0:
+            Xa, Xp, Xn = (frames.resample(r, np.exp(rng.uniform(-tempo, tempo, batch))).astype(X.dtype)
+                          for r in (a, pos, neg))
         else:
             Xa, Xp, Xn = X[a], X[pos], X[neg]
+        if shift_augment:
+            ka, kn = rng.integers(0, 12, batch), rng.integers(0, 12, batch)
+            Xa, Xp, Xn = _shift_rows(Xa, ka), _shift_rows(Xp, ka), _shift_rows(Xn, kn)
         if augment:
             Xa, Xp, Xn = (augment_shingles(M, rng, **augment) for M in (Xa, Xp, Xn))
         cur_lr = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * step / steps)))
@@ -484,6 +701,8 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
         running.append(loss)
         if step % eval_every == 0 or step == steps:
             measure(step)
+    if refit_every and steps:
+        refit()
     net.history = {k: np.asarray(v, dtype=np.float64) for k, v in hist.items()}
     return net.history
 
