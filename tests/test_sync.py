@@ -228,8 +228,15 @@ def test_pitch_onsets_mark_the_start_of_a_rise_once():
     assert np.count_nonzero(O) == 1
     assert np.flatnonzero(O[0]) == [51]  # t = 1.02 s, the first frame with energy
     # without peak picking the slow rise leaves a trail of onsets over its 0.4 s
-    trail = sync.pitch_onsets(P, rate, peak_window=0.0)
+    trail = sync.pitch_onsets(P, rate, peak_window=0.0, threshold=0.0)
     assert np.count_nonzero(trail[0, 50:72]) >= 15
+    # a quiet steady tone in another band (E) that gets 30% louder at 3 s: a rise of log(1.3) = 0.26,
+    # far below a fifth of the strong event (about 10), so the default threshold drops it
+    P2 = P.copy()
+    P2[43] = 1e-3
+    P2[43, 150:] = 1.3e-3
+    assert np.flatnonzero(sync.pitch_onsets(P2, rate, threshold=0.0)[4]).tolist() == [150]
+    assert not np.any(sync.pitch_onsets(P2, rate)[4])
     assert not np.any(sync.pitch_onsets(np.zeros((88, 10)), rate))  # silence: no onsets, no NaN
     with pytest.raises(ValueError, match="non-negative"):
         sync.pitch_onsets(-P, rate)

@@ -406,7 +406,7 @@ def _previous_max(L: np.ndarray, k: int) -> np.ndarray:
 
 
 def pitch_onsets(P, feature_rate: float, gamma: float = 1e7, lookback: float = 0.05, peak_window: float = 0.3,
-                 first_pitch: int = 21) -> np.ndarray:
+                 threshold: float = 0.2, first_pitch: int = 21) -> np.ndarray:
     """Chroma onset strengths from per-pitch energies: where a pitch *starts* to rise.
 
     An onset feature in the spirit of the DLNCO features of Ewert, Müller
@@ -427,7 +427,11 @@ def pitch_onsets(P, feature_rate: float, gamma: float = 1e7, lookback: float = 0
        rise within ``+-peak_window`` seconds, so that the long tail of a
        slow attack (which keeps rising for a few hundred ms) leaves one
        event at its start instead of a smeared trail;
-    4. folding to chroma (sum over octaves).
+    4. folding to chroma (sum over octaves);
+    5. dropping weak events: with such strong compression the decaying tail
+       of a reverberant or sustained sound still makes many tiny rises in
+       quiet bands, so chroma events below ``threshold`` times the 99th
+       percentile of all event strengths of the recording are set to 0.
 
     Parameters
     ----------
@@ -442,6 +446,8 @@ def pitch_onsets(P, feature_rate: float, gamma: float = 1e7, lookback: float = 0
         Seconds over which the recent maximum is taken (>= one frame).
     peak_window : float
         Half width in seconds of the peak-picking window (0 keeps every rise).
+    threshold : float
+        Relative strength below which events are dropped (0 keeps all).
     first_pitch : int
         MIDI number of row 0 (21 = A0 for the IIR filterbank).
 
@@ -465,6 +471,8 @@ def pitch_onsets(P, feature_rate: float, gamma: float = 1e7, lookback: float = 0
         raise ValueError(f"gamma must be positive, got {gamma}")
     if not lookback > 0 or peak_window < 0:
         raise ValueError(f"need lookback > 0 and peak_window >= 0 seconds, got {lookback} and {peak_window}")
+    if not 0 <= threshold < 1:
+        raise ValueError(f"threshold must be in [0, 1), got {threshold}")
     P = P.astype(np.float64)
     peak = P.max()
     out = np.zeros((12, P.shape[1]))
@@ -480,6 +488,9 @@ def pitch_onsets(P, feature_rate: float, gamma: float = 1e7, lookback: float = 0
         O = np.where(O >= maximum_filter1d(O, 2 * w + 1, axis=1, mode="nearest"), O, 0.0)
     for i in range(O.shape[0]):
         out[(first_pitch + i) % 12] += O[i]
+    events = out[out > 0]
+    if threshold > 0 and events.size:
+        out[out < threshold * np.quantile(events, 0.99)] = 0.0
     return out
 
 
