@@ -298,3 +298,104 @@ def test_render_piece_regenerates_the_database_recording():
     assert r.duration == pytest.approx(float(info["duration"][d]), abs=1e-3)
     F, _ = themes.database_features(r.audio, r.sr, kinds=["melody"])
     np.testing.assert_allclose(F["melody"], db.doc_features(row["piece"]), atol=2e-3)  # stored as float16
+
+
+# --------------------------------------------------------------------------- ground truth and learned salience
+
+def test_version_notes_equal_the_rendered_ground_truth(chorale):
+    from cmr import synth
+
+    _, _, notes = chorale
+    v = synth.Version(bpm=90.0, tempo_factor=1.2, tempo_curve=((0.0, 0.9), (20.0, 1.1), (40.0, 0.95)),
+                      transpose=-3, programs=(40, 41, 42, 42))
+    truth = synth.render(notes, v).truth.notes
+    mine = themes.version_notes(notes, v)
+    assert len(mine) == len(truth)
+    np.testing.assert_allclose(mine["start"], truth["start"], atol=1e-9)
+    np.testing.assert_allclose(mine["end"], truth["end"], atol=1e-9)
+    np.testing.assert_array_equal(mine["pitch"], truth["pitch"])
+
+
+def test_note_roll_and_skyline_on_hand_made_notes():
+    notes = pd.DataFrame({"start": [0.0, 0.0, 0.25], "end": [0.3, 0.2, 0.45], "pitch": [60, 67, 72]})
+    R = themes.note_roll(notes, 10.0, 6)
+    # frame n covers [(n - .5)/10, (n + .5)/10): C4 sounds 0.5, 1, 1, 0.5 of frames 0..3
+    np.testing.assert_allclose(R[60 - 21, :5], [0.5, 1.0, 1.0, 0.5, 0.0], atol=1e-6)
+    np.testing.assert_allclose(R[67 - 21, :4], [0.5, 1.0, 0.5, 0.0], atol=1e-6)
+    np.testing.assert_allclose(R[72 - 21, :6], [0.0, 0.0, 0.0, 1.0, 1.0, 0.0], atol=1e-6)
+    top = themes.skyline(R)
+    # frame 2: C4 (1.0) and G4 (0.5) sound -> G4; frame 3: C5 -> C5; frame 5 is silent
+    assert [int(np.argmax(top[:, n])) + 21 if top[:, n].any() else None for n in range(6)] == \
+        [67, 67, 67, 72, 72, None]
+    C = themes.fold_chroma(top)
+    assert C.shape == (12, 6) and C[7, 0] == 1 and C[0, 3] == 1 and C[:, 5].sum() == 0
+
+
+def test_melody_net_gradient_matches_finite_differences():
+    from cmr import melody
+
+    net = melody.MelodyNet(context=1, hidden=(8,), seed=3)
+    net.params = {k: v.astype(np.float64) for k, v in net.params.items()}
+    rng = np.random.default_rng(0)
+    X = rng.random((88 * 3, 5))
+    y = np.array([3, 88, 40, 40, 0])
+    _, grads = net.loss_and_grads(X, y)
+    for name, entry in (("W0", (2, 17)), ("b0", (5, 0)), ("W1", (40, 3)), ("b1", (88, 0))):
+        old = net.params[name][entry]
+        net.params[name][entry] = old + 1e-6
+        lp, _ = net.loss_and_grads(X, y)
+        net.params[name][entry] = old - 1e-6
+        lm, _ = net.loss_and_grads(X, y)
+        net.params[name][entry] = old
+        assert abs((lp - lm) / 2e-6 - grads[name][entry]) < 1e-6
+
+
+def test_context_stack_and_bad_input():
+    from cmr import melody
+
+    L = np.arange(6, dtype=np.float32).reshape(2, 3)
+    S = melody.context_stack(L, 1)
+    # column t = [L[:, t-1], L[:, t], L[:, t+1]] with edges repeated
+    np.testing.assert_array_equal(S[:, 0], [0, 3, 0, 3, 1, 4])
+    np.testing.assert_array_equal(S[:, 2], [1, 4, 2, 5, 2, 5])
+    with pytest.raises(ValueError, match="P must have shape"):
+        melody.log_pitch(np.ones((12, 4)))
+    assert np.all(melody.log_pitch(np.zeros((88, 4))) == 0)
+
+
+def _brass_excerpt():
+    """A hand-made four-part passage (not from any score of the corpus) and its brass rendering."""
+    from cmr import synth
+
+    chords = [(72, 67, 64, 48), (74, 67, 62, 55), (76, 72, 67, 48), (77, 69, 65, 53), (79, 72, 64, 48),
+              (77, 69, 62, 50), (76, 67, 60, 52), (74, 65, 59, 55), (72, 64, 55, 48), (71, 62, 55, 43),
+              (72, 64, 55, 48), (69, 65, 60, 53)]
+    rows = []
+    for i, ch in enumerate(chords):
+        for part, p in enumerate(ch):
+            rows.append({"start_beat": 2.0 * i, "end_beat": 2.0 * i + 2.0, "pitch": p, "part": part,
+                         "velocity": 80})
+    notes = pd.DataFrame(rows)
+    notes.attrs["end_beat"] = 2.0 * len(chords)
+    v = synth.Version(bpm=100.0, programs=(56, 60, 57, 58), transpose=2, tuning_cents=0.0)
+    return synth.render(notes, v)
+
+
+def test_learned_melody_chroma_follows_the_rendered_top_voice():
+    """The trained model finds the brass top voice's pitch class more often than folded pitch energies do.
+
+    The excerpt is hand-made (in no training piece); the target is the
+    rendering's ground truth. The trumpet's strong upper partials make plain
+    folding pick the wrong pitch class in many frames.
+    """
+    from cmr import chroma, melody
+
+    r = _brass_excerpt()
+    P = chroma.pitch_features(r.audio, r.sr, feature_rate=10.0, tuning_cents=0.0)
+    y = melody.top_voice_targets(themes.skyline(themes.note_roll(r.truth.notes, 10.0, P.shape[1])))
+    voiced = y < 88
+    pc = (y[voiced] + 21) % 12
+    learned = np.argmax(melody.learned_chroma(P)[:, voiced], axis=0) == pc
+    folded = np.argmax(melody.fold_pitch_classes(melody.log_pitch(P))[:, voiced], axis=0) == pc
+    assert learned.mean() > folded.mean() + 0.2, (learned.mean(), folded.mean())
+    assert learned.mean() > 0.6
