@@ -753,7 +753,11 @@ def sync_score_audio(notes_or_score, y, sr: int, feature_rate: float = 25.0, key
         The recording, mono.
     sr : int
     feature_rate, key_shift, onset_weight, step_sizes, weights, multiscale
-        See :func:`sync_audio_audio`.
+        See :func:`sync_audio_audio` (here the defaults are 25 Hz and weight 1).
+    onsets : {'chroma', 'pitch'}
+        Onsets of the recording: the increase of its log chroma (default)
+        or :func:`pitch_onsets`. The score's onsets always come from the
+        note starts.
     bpm : float, optional
         Tempo used to put beats on a seconds axis (default: the score's
         tempo, ``notes.attrs['bpm']``, else 96).
