@@ -12,7 +12,7 @@ PREV, NEXT = "01_Chroma_Features.ipynb", "03_Audio_Matching.ipynb"
 cells = [
     md(nav(PREV, NEXT)),
     md(r"""
-# 2 Dynamic time warping and music synchronization
+# 02 · Dynamic time warping and music synchronization
 
 Two performances of the same piece never keep the same time: one pianist
 hurries through a passage that another stretches, a singer breathes where an
