@@ -3,13 +3,13 @@
 Computes IIR-filterbank chroma at 10 frames per second (tuning estimated
 per recording, no normalisation) of every version in ``audio/`` and writes
 them, with piece/version ids, to ``lib/cmr/data/matching_examples_chroma10hz.npz``
-(float16, a few hundred kB); likewise the unsmoothed CRP features
+(float16, a few hundred kB), and likewise the unsmoothed CRP features
 (:func:`cmr.chroma.crp` of the same 88 pitch energies, 55 DCT coefficients
-removed) to ``lib/cmr/data/matching_examples_crp10hz.npz``, from which
-``example_database(features="crp")`` builds smoothed CRP databases. :func:`cmr.matching.example_database` turns
-them into CENS databases at any feature rate <= 10 Hz in a fraction of a
-second, so the notebook never has to run the filterbank over 15 minutes of
-audio.
+removed) to ``lib/cmr/data/matching_examples_crp10hz.npz``.
+:func:`cmr.matching.example_database` turns them into CENS (or, with
+``features="crp"``, smoothed CRP) databases at any feature rate <= 10 Hz in
+a fraction of a second, so the notebook never has to run the filterbank
+over 15 minutes of audio.
 
 Run after ``make audio`` whenever the example set changes::
 
