@@ -14,9 +14,9 @@ NOTEBOOKS_MAP = [
      "cost matrix, accumulated cost and warping path by hand; step sizes, bands, multiscale DTW; "
      "audio-audio and score-audio alignment measured in milliseconds; the Interpretation Switcher", 60),
     ("03_Audio_Matching.ipynb", "Audio matching",
-     "find a 10-30 s excerpt in a database of recordings at other tempi and in other keys: CENS, diagonal "
-     "matching with multiple tempo scaling vs subsequence DTW, transposition invariance, a playable ranked "
-     "result list, query length vs specificity", 45),
+     "find a 10-30 s excerpt in a database of recordings at other tempi and in other keys: CENS and "
+     "timbre-reduced CRP, diagonal matching with multiple tempo scaling (costs normalised across tempi) vs "
+     "subsequence DTW, transposition invariance, a playable ranked result list, query length vs specificity", 45),
     ("04_Version_Identification.ipynb", "Version identification",
      "find the covers of a piece: key-invariant cross-similarity (OTI), cross-recurrence plots and Qmax "
      "local alignment vs DTW and subsequence DTW; precision-recall and MAP on 80 rendered covers and "

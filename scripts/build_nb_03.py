@@ -7,7 +7,7 @@ PREV, NEXT = "02_DTW_and_Synchronization.ipynb", "04_Version_Identification.ipyn
 cells = [
     md(nav(PREV, NEXT)),
     md("""
-# 3 Audio matching: find every passage that sounds like the query
+# 03 · Audio matching: find every passage that sounds like the query
 
 You hold a short excerpt of a recording, 10 to 30 seconds, and a collection
 of recordings. *Audio matching* finds every passage in the collection that
