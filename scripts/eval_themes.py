@@ -55,6 +55,7 @@ CONFIGS = [
     ("features", "salience", True, True, True),
     ("features", "fusion", True, True, True),
     ("features", "learned", True, True, True),
+    ("features", "learned_fusion", True, True, True),
     ("oracle", "oracle_top", True, True, True),
     ("oracle", "oracle_all", True, True, True),
     ("invariances", "melody", False, False, True),
@@ -90,6 +91,10 @@ ALL_VOICES = {"decay": 1000.0, "rel_salience": 0.05}
 
 
 def load_database(pieces, kind: str, tuned: bool):
+    if kind == "learned_fusion":  # same late fusion, learned chroma instead of salience (weight not re-tuned)
+        db1, occ = load_database(pieces, "learned", tuned)
+        db2, _ = load_database(pieces, "salience_all", tuned)
+        return (db1, db2), occ
     if kind == "fusion":
         db1, occ = load_database(pieces, "salience", tuned)
         db2, _ = load_database(pieces, "salience_all", tuned)
@@ -184,7 +189,7 @@ def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True):
               mininterval=15, disable=not progress)
     for row in it:
         q = themes.theme_features(theme_notes(row), "melody" if kind in ("fusion", "oracle_top", "oracle_all",
-                                                                          "learned")
+                                                                          "learned", "learned_fusion")
                                   else kind)
         if isinstance(db, tuple):
             r1, r2 = (themes.rank_documents(themes.match_theme(q, d, tempo_factors=tf, transposition_invariant=ti))
