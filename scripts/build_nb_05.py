@@ -8,28 +8,22 @@ from nbtools import NOTEBOOKS, code, execute, md, nav, write
 
 #: Output of `benchmarks/eval_shingles_real.py` (pasted from benchmarks/RESULTS.md after running it)
 REAL_TABLE = """\
-MAP, PCA fitted on the database shingles (unsupervised). "learned (own projection)" = the
-committed network as trained on rendered music21 pieces only; "learned + refitted PCA" = its
-shingle correction followed by a PCA fitted on the *corrected* database shingles (the same
-unsupervised adaptation the PCA row gets) (`python benchmarks/eval_shingles_real.py --refit`):
-
-| K | 240 | 30 | 20 | 15 | 10 | 7 | 5 | 3 |
-|---|---|---|---|---|---|---|---|---|
-| PCA | 0.971 | 0.959 | 0.942 | 0.925 | 0.900 | 0.839 | 0.773 | 0.689 |
-| learned (own projection) | 0.966 | 0.951 | 0.935 | 0.902 | 0.866 | 0.813 | 0.742 | 0.673 |
-| learned + refitted PCA | 0.970 | 0.964 | 0.952 | 0.933 | 0.895 | 0.831 | 0.752 | 0.674 |
-| tutorial PCA | - | - | - | - | 0.87 | 0.79 | 0.76 | 0.58 |
-| tutorial NN | - | - | - | - | 0.92 | 0.87 | 0.80 | 0.68 |
-
-Reading: PCA of the collection itself is a strong baseline (it adapts to the keys and
-textures of the collection, mostly Chopin mazurkas). The learned correction, trained on
-rendered audio only, beats it at K = 30, 20, 15 once it gets the same adaptation, but not at
-K = 240 and K <= 10: the gap between rendered and real audio is larger than what the network
-gains there. The own-projection network is below PCA at every K. Caveat: two learned
-variants (own projection, refitted PCA) were evaluated on these recordings, and an earlier,
-superseded version of the network was evaluated on them too; the K = 30, 20, 15 wins
-(+0.005 to +0.010) belong to the better variant, so choosing it is model selection on the
-test data, and margins this small should not be read as a reliable advantage."""
+Reading: on the held-out rendered pieces every chosen network beat PCA (clean by 0.008 to
+0.038 MAP, distorted by 0.013 to 0.084; see section 5); on the real recordings that advantage
+is gone. The learned network is ahead of
+the collection's own PCA at K = 15, 7 and 3 (by 0.001 to 0.002) and behind at K = 240, 30, 20
+and 10 (by 0.002 to 0.004) and at K = 5 (by 0.019): the goal "learned >= PCA at every K" is
+**not met**. MAP >= 0.97 at K = 240 is reached by PCA (0.971), not by the learned network
+(0.968). Both beat the tutorial's PCA row at K = 10, 7 and 3; at K = 5 PCA does (0.773) and
+the learned network does not (0.754 vs 0.76). Only at K = 3 do they reach the tutorial's
+network row (their network was trained on real recordings; ours must not be). The real
+recordings are mostly solo piano (Chopin mazurkas), and PCA of the collection adapts to
+their keys and textures without labels; the learned correction, trained on rendered corpus
+pieces, does not add to that. Honesty notes: only these committed networks were evaluated
+on the real recordings in this round (their choice was made on rendered data); earlier
+versions of the network were evaluated on them too and are listed in
+`benchmarks/RESULTS.md`, one of them with model selection on the real data (disclosed
+there)."""
 #: Output of `benchmarks/bench_indexing.py` (pasted from benchmarks/RESULTS.md after running it)
 BENCH_TABLE = """\
 `python benchmarks/bench_indexing.py` (583,000 shingles drawn from the 52,332 real shingles x 12
@@ -352,13 +346,27 @@ $$ h = \mathrm{ReLU}\bigl((x-\mu) W_1 + b_1\bigr), \quad
    c = \frac{x + h W_2 + b_2}{\lVert x + h W_2 + b_2 \rVert}, \quad
    f(x) = (c - m)\, P_K , $$
 
-with 128 hidden units. $W_2$ starts at zero and $P_K$ starts as the PCA of
-the training shingles, so the untrained network *is* PCA. $P_K$ is then
-trained together with the correction: the network outputs its $K$
-dimensions directly. Because the correction lives in shingle space, the
-projection can also be replaced by a PCA fitted on the *corrected*
-shingles of the collection being searched (`net.fit_projection(X)`), the
-same unsupervised adaptation the PCA baseline gets; section 6 does that.
+with 128 hidden units. $W_2$ starts at zero, so the untrained network *is*
+a linear projection of the shingle. The projection is not learned by
+gradient descent: at search time it is fitted on the collection being
+searched, from the *corrected* shingles and without labels
+(`net.fit_projection(X)`), the same unsupervised adaptation the PCA
+baseline gets. Two kinds of fitted projection are used:
+
+* the PCA of the corrected shingles, and
+* a **noise-whitened PCA**: the directions $v$ with the largest collection
+  variance per unit of *version noise*,
+  $\Sigma_C v = \lambda\,(N + rI)\,v$, where $\Sigma_C$ is the
+  covariance of the collection (what PCA diagonalises) and $N$ the
+  covariance of the differences between the two shingles of a positive
+  pair, learned from the rendered training versions
+  (`embedding.pair_noise_covariance`, averaged over the 12
+  transpositions; ridge $r = 3\,\mathrm{tr}(N)/240$). With white noise
+  this is PCA again.
+
+During training the projection is refitted in the same way every 50
+steps (PCA of 20,000 corrected training shingles), so the correction is
+trained for the way it is used.
 
 **Triplet loss.** For an anchor $a$, a positive $p$ (same position, other
 version) and a negative $n$ (a shingle of another piece), with margin
@@ -382,19 +390,49 @@ print(f"loss {loss:.4f}; largest relative gradient error "
       f"{np.max(np.abs(analytic - numeric) / np.abs(numeric).max()):.0e}")
 """),
     md(r"""
-**Training** (`scripts/train_embedding.py`, minutes per $K$; its result is
-committed in `lib/cmr/data/embedding_K<K>.npz` and loaded here): shingles
-of music21 corpus pieces (chorales, madrigals, quartet and sonata
-movements, songs; *not* the chorales of the test collection and none of
-the real recordings' works), each rendered in 4 random versions by
-`cmr.synth`; batches of 256 triplets, each transposed by a random number of
-semitones (so that every key is seen equally often) and distorted by
+**Training** (`scripts/train_embedding.py`, about a minute per $K$; the
+result is committed in `lib/cmr/data/embedding_K<K>.npz` and loaded here):
+shingles of 261 music21 corpus pieces (chorales, madrigals, Palestrina
+mass movements, quartet and sonata movements, songs; *not* the chorales of
+the test collection and none of the real recordings' works), each rendered
+in 4 random versions by `cmr.synth` (`scripts/build_shingle_training_data.py
+--v2`): half of them on piano with notes held up to 1.8 times as long as
+written (a crude sustain pedal), tempo 0.6-1.6 times the score's with a
+local rubato curve, a dynamics curve, tuning up to 30 cents off, room and
+noise. Batches of 256 triplets, each distorted by
 `embedding.augment_shingles` (a random gain per pitch class and a random
-exponent that makes the chroma sparser: rendered four-voice textures have
-fuller chroma frames than real recordings); the negative for each
-anchor is the closest of 8 random shingles of other pieces (*hard-negative
-mining*); Adam with a cosine-decaying learning rate. The validation curve uses
-pieces held out from training.
+exponent that makes the chroma sparser: rendered textures have fuller
+chroma frames than real recordings); the negative for each anchor is the
+closest of 32 random shingles of other pieces (*hard-negative mining*);
+1000 steps of Adam with a cosine-decaying learning rate.
+
+**Model selection on rendered data.** 30 of the 261 pieces (none of them
+in the first, smaller training set either) are held out. Three
+configurations were trained on the other 231 pieces for every $K$ and
+scored with the retrieval protocol of section 6 on the held-out versions,
+clean and with a fixed distortion: (A) as above, triplets *not*
+transposed; (C) the same with every triplet transposed by a random number
+of semitones; (B) no training at all (the correction stays zero). Each was
+scored with the PCA refit and with the noise-whitened refit. Per $K$ the
+best mean of the two scores won, and the winning model is the one
+committed (trained on the 231 pieces): A with the PCA refit for
+$K \ge 5$, B with the noise-whitened refit for $K = 3$ (so at $K = 3$
+only the noise covariance is learned). Exploratory runs at $K = 10$ and
+$3$ before that (tempo augmentation with `embedding.ShingleFrames`, 8
+negative candidates, fewer steps, no distortion, the whitened projection
+inside training) did no better and are not committed. The selection
+scores are stored with the weights:
+"""),
+    code(r"""
+rows = []
+for K in (240, 30, 20, 15, 10, 7, 5, 3):
+    net = embedding.load(K)
+    use = "wrefit" if net.noise_cov is not None else "refit"
+    v = net.meta["validation"]
+    rows.append({"K": K, "steps": net.meta["steps"], "refit": {"refit": "PCA", "wrefit": "whitened"}[use],
+                 "PCA clean": v["clean"]["pca"], "learned clean": v["clean"][use],
+                 "PCA distorted": v["distorted"]["pca"], "learned distorted": v["distorted"][use]})
+print(pd.DataFrame(rows).round(3).to_string(index=False))
 """),
     code(r"""
 net10 = embedding.load(10)
@@ -406,27 +444,31 @@ plt.tight_layout(); plt.show()
 ## 6 MAP versus dimension
 
 The table the tutorial by Zalkow and Müller reports for real recordings,
-here for our rendered test collection: exact search after reducing the
-shingles to $K$ dimensions with PCA (fitted on the collection) or with the
-learned network (trained on other pieces) as trained, and its learned
-correction followed by a PCA fitted on the *corrected* shingles of the
-collection ("learned+refit", `net.fit_projection(X)`: the same unsupervised
-adaptation the PCA baseline gets).
+here for our rendered test collection (24 chorales that neither training
+nor model selection saw): exact search after reducing the shingles to $K$
+dimensions with PCA (fitted on the collection) or with the learned network
+(trained on other pieces): its correction, then the projection chosen for
+that $K$ in section 5, fitted on the corrected shingles of this collection
+(`net.fit_projection(X)`).
 """),
     code(r"""
 KS = (240, 30, 20, 15, 10, 7, 5, 3)
-table = {"PCA": {}, "learned": {}, "learned+refit": {}}
+table = {"PCA": {}, "learned": {}}
+use = {}
 reduced = {}
 for K in KS:
     p = pca.truncate(K)
-    net = embedding.load(K)                     # as trained (its own K-dim projection)
-    refit = net.fit_projection(db.X)            # learned correction + PCA of the corrected collection
+    net = embedding.load(K)
+    use[K] = net.meta.get("search_projection", "own")   # chosen per K on rendered validation data
+    if use[K] == "refit":
+        use[K] = "whitened PCA refit" if net.noise_cov is not None else "PCA refit"
+        net = net.fit_projection(db.X)          # learned correction + projection fitted on the collection
     reduced[("PCA", K)] = (p.transform(db.X), p.transform(Q))
     reduced[("learned", K)] = (net.embed(db.X), net.embed(Q))
-    reduced[("learned+refit", K)] = (refit.embed(db.X), refit.embed(Q))
     for name in table:
         Xr, Qr = reduced[(name, K)]
         table[name][K] = mean_ap(shingles.document_distances(Qr, Xr, db.doc_ids, db.n_docs))
+print("projection of the learned network:", use)
 print(pd.DataFrame(table).T.round(3).to_string())
 """, check=True),
     code(r"""
@@ -434,13 +476,32 @@ splot.map_vs_k(table, title="rendered test collection (96 documents)")
 plt.tight_layout(); plt.show()
 """),
     md(r"""
+On these unseen rendered chorales the learned network is well ahead of
+PCA at high $K$ (0.871 against 0.783 at $K = 240$, 0.787 against 0.739 at
+$K = 10$) and at $K = 3$ (0.589 against 0.576), level at $K = 7$ and just
+behind at $K = 5$ (0.655 against 0.657): on rendered audio what it learned
+carries over to new pieces. Whether it carries over to real recordings is
+a different question:
+"""),
+    md(r"""
 **On real recordings.** `benchmarks/eval_shingles_real.py` computes the
 same table on the 330 real recordings of 12 works used by the tutorial
 (CENS at 1 Hz; 3,300 queries of 20 s, 10 per recording, each ranking the
-329 other recordings). Those features are not part of the workbook, so the
-table is quoted here from the script's output (see
-`benchmarks/RESULTS.md`):
-
+329 other recordings; PCA fitted on the database shingles, no labels).
+Those features are not part of the workbook, so the script's table is
+committed as `lib/cmr/data/shingles_real_map.csv` and read here
+(regenerate it with `python benchmarks/eval_shingles_real.py --csv
+lib/cmr/data/shingles_real_map.csv`):
+"""),
+    code(r"""
+real = pd.read_csv(embedding.DATA_DIR / "shingles_real_map.csv")
+real_table = real.pivot(index="method", columns="K", values="MAP")[list(KS)]
+real_table = real_table.loc[["PCA", "learned", "tutorial PCA", "tutorial NN"]]
+print(real_table.to_string(float_format=lambda v: f"{v:.3f}", na_rep="-"))
+ahead = real_table.loc["learned"] >= real_table.loc["PCA"]
+print("learned >= PCA at K =", [K for K in KS if ahead[K]], "| below at K =", [K for K in KS if not ahead[K]])
+""", check=True),
+    md(r"""
 REAL_TABLE_PLACEHOLDER
 """),
     md(r"""
