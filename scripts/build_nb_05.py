@@ -669,8 +669,11 @@ print("validation accuracy:", np.round(hist["val_accuracy"], 3))
 * D. P. Kingma, J. Ba: *Adam: a method for stochastic optimization.* ICLR, 2015.
 
 To regenerate the precomputed files: `python scripts/build_shingle_training_data.py`
-(training shingles), `python scripts/train_embedding.py` (weights),
-`python scripts/build_shingle_training_data.py --testset` (the test collection).
+and `... --v2` (the two training sets, about 15 and 25 min), `python
+scripts/train_embedding.py --select 30 ... --tag A` (one run per configuration) and
+`--install K=TAG:USE ...` (the weights; the exact commands are in the docstring of
+`scripts/train_embedding.py`), `python scripts/build_shingle_training_data.py --testset` (the
+test collection).
 """),
     md(nav(PREV, NEXT)),
 ]

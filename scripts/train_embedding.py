@@ -17,7 +17,12 @@ trains on the others and prints the MAP of the real-data protocol on the
 held-out rendered versions (clean, and distorted by a fixed
 sharpen/gain distortion), for PCA of the held-out collection and the
 learned network (own projection / PCA of the collection swapped in /
-PCA refitted on the corrected shingles). Nothing is written.
+PCA refitted on the corrected shingles / noise-whitened refit with
+``--whiten-after``). With ``--tag T`` every model is kept in
+``.cache/shingles/select/T_K<K>.npz`` (with its validation scores), and
+``--install K=T:USE`` copies the chosen one to ``lib/cmr/data``;
+``--val-data`` / ``--val-exclude`` fix the held-out pieces so that models
+trained on either training set are scored on the same pieces.
 
 Output: ``lib/cmr/data/embedding_K<K>.npz`` (weights, input mean, training
 curve, metadata), small enough to commit.
@@ -25,6 +30,22 @@ curve, metadata), small enough to commit.
 Run: ``.venv/bin/python scripts/train_embedding.py`` (1-3 min per K on a
 busy 2-core machine; add ``--ks 10 5`` to retrain only some;
 ``--fixed-projection --gain 0 --sharpen 0`` reproduces the first version).
+
+The committed weights (third version) are models trained during selection
+and installed as validated::
+
+    V1=.cache/shingles/training_shingles.npz      # build_shingle_training_data.py
+    V2=.cache/shingles/training_shingles_v2.npz   # build_shingle_training_data.py --v2 --time-budget 1500
+    KS="240 30 20 15 10 7 5 3"
+    COMMON="--data $V2 --select 30 --val-data $V2 --val-exclude $V1 --whiten-after 3 --ks $KS"
+    train_embedding.py $COMMON --steps 0 --tag B
+    train_embedding.py $COMMON --refit-every 50 --candidates 32 --no-shift-augment --tag A
+    train_embedding.py $COMMON --refit-every 50 --candidates 32 --tag C
+    I="240=A:refit 30=A:refit 20=A:refit 15=A:refit 10=A:refit 7=A:refit 5=A:refit 3=B:wrefit"
+    train_embedding.py --install $I
+
+(per K the best mean of clean and distorted validation MAP among the
+``refit`` / ``wrefit`` columns).
 """
 from __future__ import annotations
 
@@ -123,7 +144,7 @@ def main(argv=None):
     ap.add_argument("--data", default=str(cache_dir("shingles") / "training_shingles.npz"))
     ap.add_argument("--select", type=int, default=0, metavar="N",
                     help="model selection: hold out N rendered pieces, train on the rest, print the "
-                         "validation MAP (PCA vs learned) and write nothing")
+                         "validation MAP (PCA vs learned); with --tag keep the models in the cache")
     ap.add_argument("--val-data", default=None,
                     help="with --select: take the held-out pieces (and their versions) from this file; "
                          "pieces of that name are removed from the training data")
