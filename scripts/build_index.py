@@ -23,8 +23,8 @@ NOTEBOOKS_MAP = [
      "330 real recordings", 45),
     ("05_Shingles_and_Indexing.ipynb", "Shingles and indexing",
      "cut recordings into 20 s chroma shingles and rank documents by their best shingle; tempo-invariant "
-     "queries; PCA and a triplet-trained network (numpy); MAP vs dimension; k-d tree, LSH and HNSW "
-     "against exact search", 60),
+     "queries; PCA, noise-whitened PCA and a triplet-trained correction network (numpy) chosen on rendered "
+     "validation data; MAP vs dimension; k-d tree, LSH and HNSW against exact search", 60),
     ("06_Cross_Modal_Theme_Retrieval.ipynb", "Cross-modal theme retrieval",
      "a theme written in a score finds its recording among hours of polyphonic renderings: tempo scaling, "
      "12 chroma shifts, tuning compensation, melody-enhanced chroma; Top-k by feature type and invariance", 60),

@@ -54,7 +54,7 @@ PREV, NEXT = "04_Version_Identification.ipynb", "06_Cross_Modal_Theme_Retrieval.
 cells = [
     md(nav(PREV, NEXT)),
     md(r"""
-# 5 Shingles and indexing: retrieval that scales
+# 05 · Shingles and indexing: retrieval that scales
 
 Matching a query against every position of every recording with warping
 (notebooks 02-04) is accurate but its cost grows with the size of the
