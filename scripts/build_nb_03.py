@@ -591,10 +591,13 @@ downsampled like CENS.
 **A straight line misplaces long matches.** Diagonal matching fits one
 tempo factor per match. When the tempo drifts inside a long passage the
 best straight line can start seconds early and still find the passage.
-`mt.refine_matches` aligns the scaled query with subsequence DTW to each
-match plus a margin and takes start and end from the DTW path (warping steps
-cost extra, so the path leaves the diagonal only where it must); costs and
-order stay.
+`mt.refine_matches` takes each match, scales and shifts the query as the
+match says, and aligns it with subsequence DTW (section 5) to the matched
+passage extended by 25 % of its length on both sides. The steps are
+$(1,1), (2,1), (1,2)$ with weights $1, 3, 2$: a warping step costs 1.5 or 2
+per query frame instead of 1, so the path leaves the diagonal only where
+the tempo really changes. Start and end of the match become those of the
+DTW path; costs and order stay as they were.
 
 **A small example first.** The cell below compares CENS and CRP on four
 pairs of versions in the same key (same measurement as in section 2: mean
@@ -625,6 +628,37 @@ query of section 3, mean and spread of the costs are almost the same for
 every tempo factor ($\sigma_r$ between 0.149 and 0.153), so normalisation
 barely changes this query's ranking: the effect depends on the query and
 the database, which is why it is measured over many queries below.
+
+And one refinement, on CRP with normalised costs: the first 20 s of the
+Beethoven quartet as the query, each true occurrence in another version
+next to the best diagonal match and the refined match in that version
+(P@R: all occurrences first?):
+"""),
+    code("""
+d_q = db_crp.doc_index("beethoven-op18no1/quartet")
+q_b = db_crp.doc_features(d_q)[:, :int(20 * FR)]
+occ_b = mt.true_occurrences(db_crp, truths, d_q, 0.0, 20.0)
+curve_b = mt.diagonal_matching(q_b, db_crp, tempo_factors=TEMPI, transposition_invariant=True, normalize=True)
+curve_b.cost[db_crp.offsets[d_q]:db_crp.offsets[d_q + 1]] = np.inf      # other recordings only
+diag_b = mt.select_matches(curve_b, num=len(occ_b) + 5)
+refined_b = mt.refine_matches(q_b, diag_b, db_crp)
+rows = []
+for d, s, e in occ_b:
+    m0 = next(m for m in diag_b if m.doc == d)           # best match in that version
+    m1 = next(m for m in refined_b if m.doc == d)
+    rows.append({"version": db_crp.meta[d]["version"], "true (s)": f"{s:.2f}-{e:.2f}",
+                 "diagonal (s)": f"{m0.start:.2f}-{m0.end:.2f}", "refined (s)": f"{m1.start:.2f}-{m1.end:.2f}"})
+print(pd.DataFrame(rows).to_string(index=False))
+print(f"P@R (tolerance 1 s): diagonal {mt.precision_at_r(diag_b, occ_b, tolerance=1.0):.2f}, "
+      f"refined {mt.precision_at_r(refined_b, occ_b, tolerance=1.0):.2f}")
+""", check=True),
+    md("""
+With one straight line per match, the winds version's match starts at
+1.00 s, 1.05 s after the true start (-0.05 s) and just outside the 1 s
+tolerance, so it counts as missed and P@R is 0.67. The refined path starts
+at 0.25 s, and all three occurrences count (P@R 1.00); the piano version's
+start moves from 0.75 to 0.00 s as well, while the ends move by at most
+0.25 s.
 
 The study repeats section 9's measurement (queries every 10 s here,
 to keep the notebook fast) for four settings.
