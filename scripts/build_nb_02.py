@@ -389,7 +389,16 @@ which removes the tiny rises that a decaying reverberation tail still
 makes in quiet bands. The rest are smeared by a 0.2 s
 decaying window and scaled by the largest frame within 2 s
 (`onset_norm="local"`), so that frames between notes stay short instead
-of turning noise into full-length vectors. The figure shows one note, C4,
+of turning noise into full-length vectors. Written out, with $\hat c(n)$
+the unit-length log chroma and $s(n)$ the smeared onset vector of frame
+$n$, the feature that DTW compares (Euclidean distance) is
+
+$$x(n) = \begin{pmatrix} \hat c(n) \\[2pt] w\, s(n) \,/ \max_{|j| \le J} \lVert s(n+j) \rVert \end{pmatrix},
+\qquad w = 4,\quad J = 1\ \text{s},$$
+
+so a frame at a strong onset has an onset half of length $w$ and a frame
+between notes (within a second of a strong onset) one close to 0. The
+figure shows one note, C4,
 played by a piano and by the string ensemble (GM program 48), rendered
 alone:
 """),
