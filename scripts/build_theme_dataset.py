@@ -270,8 +270,6 @@ def truth_notes(row) -> pd.DataFrame:
     -------
     pandas.DataFrame with columns ``start``, ``end`` (s), ``pitch``, ``part``, ``velocity``
     """
-    from cmr import synth
-
     notes = load_piece_notes(row.piece)
     version = themes.make_version(json.loads(row.version), float(row.qpm), float(notes.attrs["end_beat"]))
     return themes.version_notes(notes, version)

@@ -20,6 +20,10 @@ Usage::
     .venv/bin/python scripts/eval_themes.py --only salience   # one feature's rows (needs the pitch
                                                               # cache: build_theme_dataset.py pitch)
     .venv/bin/python scripts/eval_themes.py --only fusion     # late fusion row (190 s)
+    .venv/bin/python scripts/eval_themes.py --only learned    # learned melody salience (needs
+                                                              # train_melody_salience.py apply)
+    .venv/bin/python scripts/eval_themes.py --only learned_fusion  # learned + all-voice salience
+    .venv/bin/python scripts/eval_themes.py --only oracle_top # ground-truth top-voice chroma (diagnosis)
     .venv/bin/python scripts/eval_themes.py --split       # dev / held-out table -> themes_split.csv
 
 Writes ``lib/cmr/data/themes_results.csv`` (the table), ``themes_ranks.csv``
