@@ -43,7 +43,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 import time
 import warnings
 import zlib
@@ -53,7 +52,6 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cmr import melody, themes  # noqa: E402
 from cmr.paths import cache_dir  # noqa: E402
