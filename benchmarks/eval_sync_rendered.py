@@ -48,24 +48,6 @@ OTHER_PAIRS = [("bach-bwv846", "piano", "piano-noisy"), ("bach-bwv66.6", "organ"
 SETTINGS = {"earlier": {"onsets": "chroma", "feature_rate": 25.0}, "default": {}}
 
 
-def toy_notes(seed: int, n: int = 32):
-    """A seeded C-major melody over a slower bass, in beats (the unit test uses seed 0, n=16)."""
-    import pandas as pd
-
-    g = np.random.default_rng(seed)
-    scale = np.array([0, 2, 4, 5, 7, 9, 11])
-    rows, beat = [], 0.0
-    for i in range(n):
-        d = float(g.choice([0.5, 1.0, 1.0, 1.5]))
-        rows.append((beat, beat + d, 60 + int(scale[g.integers(7)]) + 12 * int(g.integers(0, 2)), 80, 0))
-        if i % 2 == 0:
-            rows.append((beat, beat + 2 * d, 40 + int(scale[g.integers(7)]), 70, 1))
-        beat += d
-    notes = pd.DataFrame(rows, columns=["start_beat", "end_beat", "pitch", "velocity", "part"])
-    notes.attrs["bpm"] = 100
-    return notes
-
-
 def example_pairs(pairs):
     from cmr import audio, synth
 
@@ -79,7 +61,7 @@ def toy_pairs(seeds=range(4)):
     from cmr import synth
 
     for seed in seeds:
-        notes = toy_notes(seed)
+        notes = synth.random_piece(seed, 32)
         a = synth.render(notes, synth.Version(name="piano", programs=0, bpm=100))
         b = synth.render(notes, synth.Version(name="strings", programs=48, bpm=92,
                                               tempo_curve=((0, 0.85), (16, 1.15), (38.4, 0.9))))

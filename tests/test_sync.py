@@ -173,24 +173,6 @@ def test_audio_audio_sync_handles_a_key_difference():
     assert sync.alignment_errors(al, onsets[ok], ref[ok]).mean <= 0.05
 
 
-def _melody_and_bass(seed=0, n=16):
-    """A seeded C-major melody (eighths to dotted quarters) over a slower bass line, as a note table in beats."""
-    import pandas as pd
-
-    g = np.random.default_rng(seed)
-    scale = np.array([0, 2, 4, 5, 7, 9, 11])
-    rows, beat = [], 0.0
-    for i in range(n):
-        d = float(g.choice([0.5, 1.0, 1.0, 1.5]))
-        rows.append((beat, beat + d, 60 + int(scale[g.integers(7)]) + 12 * int(g.integers(0, 2)), 80, 0))
-        if i % 2 == 0:
-            rows.append((beat, beat + 2 * d, 40 + int(scale[g.integers(7)]), 70, 1))
-        beat += d
-    notes = pd.DataFrame(rows, columns=["start_beat", "end_beat", "pitch", "velocity", "part"])
-    notes.attrs["bpm"] = 100
-    return notes
-
-
 def test_audio_audio_sync_with_a_slow_attack_string_ensemble():
     # piano against a string ensemble (GM program 48: layered attacks of 30-450 ms, long release) that
     # plays slower with a tempo curve. Chroma energy of the strings builds up late; the default features
@@ -198,7 +180,7 @@ def test_audio_audio_sync_with_a_slow_attack_string_ensemble():
     # (The earlier defaults, onsets='chroma' at 25 Hz, are off by about 180 ms here.)
     from cmr import synth
 
-    notes = _melody_and_bass()
+    notes = synth.random_piece(0, 16)
     a = synth.render(notes, synth.Version(name="piano", programs=0, bpm=100))
     b = synth.render(notes, synth.Version(name="strings", programs=48, bpm=92,
                                           tempo_curve=((0, 0.85), (8, 1.15), (19.2, 0.9))))

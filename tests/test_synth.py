@@ -223,3 +223,20 @@ def test_soundfont_parsing_and_errors(tmp_path):
     junk.write_bytes(b"RIFF\0\0\0\0WAVE")
     with pytest.raises(ValueError, match="not an SF2"):
         sf2.SoundFont(junk)
+
+
+def test_random_piece_is_seeded_and_renderable():
+    from cmr import synth
+
+    a, b, c = synth.random_piece(3, 12), synth.random_piece(3, 12), synth.random_piece(4, 12)
+    assert a.equals(b) and not a.equals(c)
+    melody = a[a["part"] == 0]
+    assert len(melody) == 12 and len(a[a["part"] == 1]) == 6
+    # melody notes follow each other without gaps or overlaps
+    assert np.allclose(melody["start_beat"].to_numpy()[1:], melody["end_beat"].to_numpy()[:-1])
+    assert set(np.mod(melody["pitch"], 12)) <= {0, 2, 4, 5, 7, 9, 11}
+    assert melody["pitch"].between(60, 83).all() and a[a["part"] == 1]["pitch"].between(40, 51).all()
+    r = synth.render(a, synth.Version(name="piano", programs=0, bpm=120), sr=22050)
+    assert len(r.truth.notes) == len(a)
+    with pytest.raises(ValueError, match="n_notes"):
+        synth.random_piece(0, 0)

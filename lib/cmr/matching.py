@@ -372,6 +372,15 @@ def _smooth_len(fr, smooth_seconds, base):
     return max(1, int(round(smooth_seconds * base)) | 1)
 
 
+def _audio_feature_rates(feature_rate, smooth_seconds):
+    """Check ``feature_rate`` (0, 50] Hz; return it, the base rate ``max(10, 5 * rate)`` and the smoothing length."""
+    fr = float(feature_rate)
+    if not np.isfinite(fr) or not 0 < fr <= 50:
+        raise ValueError(f"feature_rate: expected a rate in (0, 50] Hz, got {feature_rate!r}")
+    base = max(10.0, 5.0 * fr)
+    return fr, base, _smooth_len(fr, smooth_seconds, base)
+
+
 def cens_features(y, sr: float, feature_rate: float = 4.0, smooth_seconds: float | None = None,
                   tuning_cents: float | None = None) -> np.ndarray:
     """CENS features for matching: IIR-filterbank chroma, quantised, smoothed, downsampled.
@@ -402,11 +411,7 @@ def cens_features(y, sr: float, feature_rate: float = 4.0, smooth_seconds: float
     """
     from cmr import chroma as _chroma
 
-    fr = float(feature_rate)
-    if not np.isfinite(fr) or not 0 < fr <= 50:
-        raise ValueError(f"feature_rate: expected a rate in (0, 50] Hz, got {feature_rate!r}")
-    base = max(10.0, 5.0 * fr)
-    smooth_len = _smooth_len(fr, smooth_seconds, base)
+    fr, base, smooth_len = _audio_feature_rates(feature_rate, smooth_seconds)
     C = _chroma.chroma_iir(y, sr, feature_rate=base, tuning_cents=tuning_cents, norm=None)
     X, _rate = _chroma.cens(C, base, smooth_len=smooth_len, target_rate=fr)
     return X
@@ -452,11 +457,7 @@ def crp_features(y, sr: float, feature_rate: float = 4.0, smooth_seconds: float 
     """
     from cmr import chroma as _chroma
 
-    fr = float(feature_rate)
-    if not np.isfinite(fr) or not 0 < fr <= 50:
-        raise ValueError(f"feature_rate: expected a rate in (0, 50] Hz, got {feature_rate!r}")
-    base = max(10.0, 5.0 * fr)
-    smooth_len = _smooth_len(fr, smooth_seconds, base)
+    fr, base, smooth_len = _audio_feature_rates(feature_rate, smooth_seconds)
     P = _chroma.pitch_features(y, sr, feature_rate=base, tuning_cents=tuning_cents)
     C = _chroma.crp(P, n_remove=int(n_remove))
     return _resample_frames(_chroma.smooth(C, smooth_len=smooth_len, norm=None), base, fr)

@@ -44,7 +44,7 @@ PEAK = 0.9
 GROUND_TRUTH_FORMAT = "cmr-ground-truth/1"
 
 __all__ = ["Version", "GroundTruth", "Rendering", "render", "render_collection", "save_ground_truth",
-           "load_ground_truth", "load_example_truth", "map_time", "true_alignment", "DEFAULT_SR"]
+           "load_ground_truth", "load_example_truth", "map_time", "true_alignment", "random_piece", "DEFAULT_SR"]
 
 
 def _pairs(value, name):
@@ -465,6 +465,42 @@ class Rendering:
 
     def time_to_beat(self, times):
         return self.truth.time_to_beat(times)
+
+
+def random_piece(seed: int = 0, n_notes: int = 16, bpm: float = 100.0) -> pd.DataFrame:
+    """A seeded two-part toy piece: a C-major melody over a slower bass line.
+
+    Useful for tests and benchmarks that need music no score in the corpus
+    contains. The melody has ``n_notes`` notes of 1/2, 1 or 3/2 beats
+    (pitches of the C-major scale from C4 to B5); every second melody note
+    starts a bass note twice as long, MIDI pitch 40 (E2) plus a C-major
+    scale step (0-11 semitones), so the bass is not always in the key.
+
+    Parameters
+    ----------
+    seed : int, seed of the random generator (same seed, same piece)
+    n_notes : int, number of melody notes (>= 1)
+    bpm : float, written tempo in quarter notes per minute (``attrs["bpm"]``)
+
+    Returns
+    -------
+    pandas.DataFrame with columns ``start_beat, end_beat, pitch, velocity, part``
+    (part 0 = melody, 1 = bass), ready for :func:`render`.
+    """
+    if int(n_notes) < 1:
+        raise ValueError(f"random_piece: n_notes must be >= 1, got {n_notes!r}")
+    g = np.random.default_rng(int(seed))
+    scale = np.array([0, 2, 4, 5, 7, 9, 11])
+    rows, beat = [], 0.0
+    for i in range(int(n_notes)):
+        d = float(g.choice([0.5, 1.0, 1.0, 1.5]))
+        rows.append((beat, beat + d, 60 + int(scale[g.integers(7)]) + 12 * int(g.integers(0, 2)), 80, 0))
+        if i % 2 == 0:
+            rows.append((beat, beat + 2 * d, 40 + int(scale[g.integers(7)]), 70, 1))
+        beat += d
+    notes = pd.DataFrame(rows, columns=["start_beat", "end_beat", "pitch", "velocity", "part"])
+    notes.attrs["bpm"] = float(bpm)
+    return notes
 
 
 def _as_notes(score_or_notes):
