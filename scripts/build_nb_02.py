@@ -571,9 +571,11 @@ position slider and listen to version A from there and to version B from
 where the path maps it. Things to try: plain chroma at 5 Hz against log
 chroma with onsets at 25 Hz; the 0.5 s band; the tempo steps; the
 epiano-bb version, a whole tone lower (the key shift is estimated for you).
-(The explorer uses the earlier chroma onsets, the increase of log chroma,
-at up to 25 Hz, not the pitch onsets of section 6: expect errors closer to
-the "earlier" column of section 6 than to `sync_audio_audio`'s defaults.)
+Two onset features are offered: "log chroma + onsets" uses the earlier
+chroma onsets (the increase of log chroma, the "earlier" column of
+section 6), "log chroma + pitch onsets" the pitch onsets of section 6 with
+weight 4 and local scaling, which is what `sync_audio_audio` uses by
+default; choose 50 Hz to see its default setting.
 """),
     code(r"""
 from cmr.widgets.dtw import path_explorer

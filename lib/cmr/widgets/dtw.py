@@ -14,6 +14,7 @@ FEATURE_CHOICES = {
     "chroma, cosine": ("chroma", "cosine"),
     "log chroma, Euclidean": ("log", "euclidean"),
     "log chroma + onsets, Euclidean": ("log+onsets", "euclidean"),
+    "log chroma + pitch onsets (sync_audio_audio default)": ("log+pitch", "euclidean"),
 }
 
 
@@ -74,7 +75,7 @@ def path_explorer(examples: dict, sr: int, a: str | None = None, b: str | None =
     w_b = W.Dropdown(options=names, value=b, description="version B", style=style)
     w_feat = W.Dropdown(options=list(FEATURE_CHOICES), value="log chroma + onsets, Euclidean",
                         description="features", style=style)
-    w_rate = W.Dropdown(options=[5, 10, 25], value=10, description="feature rate (Hz)", style=style)
+    w_rate = W.Dropdown(options=[5, 10, 25, 50], value=10, description="feature rate (Hz)", style=style)
     w_steps = W.Dropdown(options=list(STEP_CHOICES), value=list(STEP_CHOICES)[0], description="step sizes",
                          style=style)
     w_band = W.Dropdown(options=[("none", 0.0), ("0.5 s", 0.5), ("2 s", 2.0), ("5 s", 5.0)], value=0.0,
@@ -84,6 +85,7 @@ def path_explorer(examples: dict, sr: int, a: str | None = None, b: str | None =
     out = W.Output()
     audio_a, audio_b = W.HTML(), W.HTML()
     chroma_cache: dict = {}
+    onset_cache: dict = {}
     shift_cache: dict = {}
 
     def raw_chroma(name):
@@ -92,10 +94,20 @@ def path_explorer(examples: dict, sr: int, a: str | None = None, b: str | None =
             chroma_cache[name] = np.maximum(C, 0)
         return chroma_cache[name]
 
-    def features(C, kind, rate):
+    def pitch_onsets(name, shift):
+        # the onsets sync_audio_audio uses by default, computed once per version
+        if name not in onset_cache:
+            onset_cache[name] = sync._audio_chroma(examples[name][0], sr, name, "pitch")[2]
+        return np.roll(onset_cache[name], shift, axis=0)
+
+    def features(C, kind, rate, name, shift=0):
         if kind == "chroma":  # raw chroma energies averaged to the rate (cosine normalises them)
             factor = int(round(50.0 / rate))
             return sync._block_mean(C, factor), (factor - 1) / 100.0
+        if kind == "log+pitch":
+            X, _, off = sync.sync_features(C, 50.0, rate, onset_weight=4.0, onsets=pitch_onsets(name, shift),
+                                           onset_norm="local")
+            return X, off
         X, _, off = sync.sync_features(C, 50.0, rate, onset_weight=1.0 if kind == "log+onsets" else 0.0)
         return X, off
 
@@ -110,8 +122,8 @@ def path_explorer(examples: dict, sr: int, a: str | None = None, b: str | None =
         if (va, vb) not in shift_cache:
             shift_cache[(va, vb)] = sync.estimate_shift(Ca, Cb, 50.0)[0]
         shift = shift_cache[(va, vb)]
-        Xa, off = features(Ca, kind, rate)
-        Xb, _ = features(np.roll(Cb, shift, axis=0), kind, rate)
+        Xa, off = features(Ca, kind, rate, va)
+        Xb, _ = features(np.roll(Cb, shift, axis=0), kind, rate, vb, shift)
         radius = int(round(w_band.value * rate))
         band = radius if radius > 0 else None
         with out:
