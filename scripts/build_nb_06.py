@@ -641,8 +641,8 @@ starts with this theme, so you can see the miss yourself.
     md("""
 **Invariances** (ablation): which remedies are switched on. The ablation
 was run for the `melody` and `cens` features (before the salience and
-learned features existed); the remedies act on the query and the matching,
-not on the feature, so the lesson carries over.
+learned features existed); how much each remedy is worth for the learned
+feature has not been measured.
 """),
     code("""
 cols = ["feature", "tuning_comp", "transp_inv", "tempo_scaling", "top1", "top20", "top50", "pos_ok"]
@@ -712,12 +712,13 @@ How to read the tables (the numbers are those printed above):
   eight first (11.9 and 12.0 %): for these SoundFont instruments the upper
   partials carry more energy than the fundamental, so the melody's pitch
   class is not the strongest chroma bin. The network has seen these
-  timbres in its training pieces and names the trumpet's pitch class
-  correctly (the brass chorale figure above: 90 % of frames, against 4 %
+  timbres in its training pieces and mostly names the trumpet's pitch
+  class correctly (the brass chorale figure above: 90 % of frames, against 4 %
   for `melody`); with the learned feature brass rises to 67.3 % Top-1 and
   the organ to 54.7 % (66.3 and 54.7 % with `learned_fusion`). Guitar
-  (37.1 %) and piano (46.6 %, both `learned_fusion`) stay the hardest: their notes fade quickly, so a held
-  melody note soon disappears under the newer notes of the other voices.
+  (37.1 %) and piano (46.6 %, both `learned_fusion`) stay the hardest,
+  probably because their notes fade quickly, so a held melody note soon disappears under
+  the newer notes of the other voices.
   The string-quartet movements (exercise 2: `instrumental`) are also weak:
   every quartet movement of the corpus is a database piece or belongs to a
   database work, so the network was trained without quartet textures.
