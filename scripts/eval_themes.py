@@ -24,6 +24,8 @@ Usage::
                                                               # train_melody_salience.py apply)
     .venv/bin/python scripts/eval_themes.py --only learned_fusion  # learned + all-voice salience
     .venv/bin/python scripts/eval_themes.py --only oracle_top # ground-truth top-voice chroma (diagnosis)
+    .venv/bin/python scripts/eval_themes.py --only learned_ens  # table "candidates": a model not (yet)
+        # committed, applied by train_melody_salience.py apply --weights <file> --kind learned_ens
     .venv/bin/python scripts/eval_themes.py --split       # dev / held-out table -> themes_split.csv
 
 Writes ``lib/cmr/data/themes_results.csv`` (the table), ``themes_ranks.csv``
@@ -60,6 +62,8 @@ CONFIGS = [
     ("features", "fusion", True, True, True),
     ("features", "learned", True, True, True),
     ("features", "learned_fusion", True, True, True),
+    ("candidates", "learned_ens", True, True, True),
+    ("candidates", "learned_ens_fusion", True, True, True),
     ("oracle", "oracle_top", True, True, True),
     ("oracle", "oracle_all", True, True, True),
     ("invariances", "melody", False, False, True),
@@ -95,8 +99,8 @@ ALL_VOICES = {"decay": 1000.0, "rel_salience": 0.05}
 
 
 def load_database(pieces, kind: str, tuned: bool):
-    if kind == "learned_fusion":  # same late fusion, learned chroma instead of salience (weight not re-tuned)
-        db1, occ = load_database(pieces, "learned", tuned)
+    if kind in ("learned_fusion", "learned_ens_fusion"):  # same late fusion, learned chroma instead of
+        db1, occ = load_database(pieces, kind[:-len("_fusion")], tuned)  # salience (weight not re-tuned)
         db2, _ = load_database(pieces, "salience_all", tuned)
         return (db1, db2), occ
     if kind == "fusion":
@@ -139,12 +143,13 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
         with np.load(f) as z:
             if kind.startswith("oracle"):
                 feats.append(oracle_features(row, z["melody"].shape[1], kind))
-            elif kind == "learned":
+            elif kind in ("learned", "learned_ens"):
                 from train_melody_salience import learned_file
 
-                if not learned_file(p).is_file():
-                    raise SystemExit(f"no learned chroma for {p}: run scripts/train_melody_salience.py apply")
-                C = np.load(learned_file(p))
+                if not learned_file(p, kind).is_file():
+                    raise SystemExit(f"no {kind} chroma for {p}: run scripts/train_melody_salience.py apply"
+                                     + (" --weights <ensemble> --kind learned_ens" if kind != "learned" else ""))
+                C = np.load(learned_file(p, kind))
                 n_out = z["melody"].shape[1]
                 feats.append(chroma.normalize(themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out), "l2"))
             elif kind.startswith("salience"):
@@ -193,7 +198,8 @@ def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True):
               mininterval=15, disable=not progress)
     for row in it:
         q = themes.theme_features(theme_notes(row), "melody" if kind in ("fusion", "oracle_top", "oracle_all",
-                                                                          "learned", "learned_fusion")
+                                                                          "learned", "learned_fusion", "learned_ens",
+                                                                          "learned_ens_fusion")
                                   else kind)
         if isinstance(db, tuple):
             r1, r2 = (themes.rank_documents(themes.match_theme(q, d, tempo_factors=tf, transposition_invariant=ti))

@@ -284,6 +284,14 @@ GRID = [
     {"context": 3, "hidden": (1024, 512), "epochs": 12, "shift": 2, "decay": 1e-4},
     # round 4: the training set enlarged to 413 pieces (8.8 h), validation pieces unchanged
     {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413},
+    # round 5 (after database evaluation 3): recording-condition augmentation (spectral tilt, EQ, noise
+    # floor, redrawn per piece and epoch), and a dilated context (+-0.6 s with the same input size)
+    {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413,
+     "tilt_db": 12.0, "eq_db": 6.0, "noise": 0.02},
+    {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413,
+     "dilation": 2},
+    # the round-4 setting with another initialisation / shuffling seed (an ensemble member)
+    {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 1},
 ]
 
 
@@ -299,9 +307,27 @@ def shift_rows(X, k: int):
     return out
 
 
-def build_inputs(net, pieces, shift: int = 0):
+def augment(P, rng, tilt_db: float, eq_db: float, noise: float) -> np.ndarray:
+    """A random recording condition for pitch energies P (88, N): a linear spectral tilt over the pitch
+    range (uniform in +-tilt_db dB from lowest to highest pitch), a smooth random EQ (three Gaussian
+    bumps of +-eq_db dB, width 6 semitones) and a noise floor (uniform in 0..noise times the largest
+    energy, exponentially distributed per bin)."""
+    k = np.arange(melody.N_PITCHES) / (melody.N_PITCHES - 1) - 0.5
+    gain_db = rng.uniform(-tilt_db, tilt_db) * k
+    for _ in range(3 if eq_db else 0):
+        c = rng.uniform(0, melody.N_PITCHES)
+        gain_db = gain_db + rng.uniform(-eq_db, eq_db) * np.exp(-0.5 * ((np.arange(melody.N_PITCHES) - c) / 6.0) ** 2)
+    out = P * (10.0 ** (gain_db / 10.0))[:, None]
+    if noise:
+        out = out + rng.uniform(0, noise) * out.max() * rng.exponential(1.0, size=out.shape)
+    return out
+
+
+def build_inputs(net, pieces, shift: int = 0, aug=None, rng=None):
     X, Y = [], []
     for P, y in pieces:
+        if aug:
+            P = augment(P, rng, **aug)
         P2 = shift_rows(P, shift)
         y2 = np.where(y < melody.N_PITCHES, y + shift, y)
         y2 = np.where((y2 < 0) | (y2 > melody.N_PITCHES), melody.N_PITCHES, y2)
@@ -333,15 +359,18 @@ def pc_accuracy(net, pieces) -> dict:
 def fit(cfg: dict, train_pieces, seed: int = 0, batch: int = 256, lr: float = 1e-3, log=print):
     from cmr.embedding import Adam
 
-    net = melody.MelodyNet(context=cfg["context"], hidden=cfg["hidden"], seed=seed)
+    net = melody.MelodyNet(context=cfg["context"], hidden=cfg["hidden"], seed=seed,
+                           dilation=int(cfg.get("dilation", 1)))
     shifts = range(-cfg["shift"], cfg["shift"] + 1) if cfg["shift"] else [0]
     decay = float(cfg.get("decay", 0.0))
     rng = np.random.default_rng(seed)
-    X0, Y0 = build_inputs(net, train_pieces, 0)
+    aug = {k: float(cfg.get(k, 0.0)) for k in ("tilt_db", "eq_db", "noise")}
+    aug = aug if any(aug.values()) else None
+    X0, Y0 = (None, None) if aug else build_inputs(net, train_pieces, 0)
     opt = Adam(net.params, lr=lr)
     for ep in range(cfg["epochs"]):
         k = int(rng.choice(list(shifts)))
-        X, Y = (X0, Y0) if k == 0 else build_inputs(net, train_pieces, k)
+        X, Y = (X0, Y0) if k == 0 and not aug else build_inputs(net, train_pieces, k, aug, rng)
         perm = rng.permutation(X.shape[1])
         losses = []
         cur_lr = lr * (0.5 ** (ep // max(cfg["epochs"] // 3, 1)))
@@ -363,11 +392,13 @@ def train(args) -> None:
     n_tr = sum(y.size for _, y in train_p)
     print(f"{len(train_p)} training pieces ({n_tr} frames, {n_tr / themes.FINE_RATE / 3600:.2f} h), "
           f"{len(val_p)} validation pieces")
-    grid = GRID if args.grid is None else [GRID[i] for i in args.grid]
+    idx = range(len(GRID)) if args.grid is None else args.grid
     results, best = [], None
-    for cfg in grid:
+    for i in idx:
+        cfg = GRID[i]
         t0 = time.perf_counter()
-        net = fit(cfg, train_p)
+        net = fit(cfg, train_p, seed=int(cfg.get("seed", 0)))
+        net.save(cache_dir("melody", "candidates") / f"grid{i}.npz")  # every trained setting, for inspection
         m = pc_accuracy(net, val_p)
         secs = time.perf_counter() - t0
         results.append({**cfg, **{k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()},
@@ -384,18 +415,46 @@ def train(args) -> None:
     if "pieces" not in table:
         table["pieces"] = np.nan
     table["pieces"] = table["pieces"].fillna(239).astype(int)
-    table = table.drop_duplicates(["context", "hidden", "epochs", "shift", "decay", "pieces"], keep="last")
+    for col, default in (("dilation", 1), ("tilt_db", 0.0), ("eq_db", 0.0), ("noise", 0.0), ("seed", 0)):
+        table[col] = table[col].fillna(default) if col in table else default
+    table = table.drop_duplicates(["context", "hidden", "epochs", "shift", "decay", "pieces", "dilation",
+                                   "tilt_db", "eq_db", "noise", "seed"], keep="last")
     table["chosen"] = table["learned"] == table["learned"].max()
     table.to_csv(GRID_CSV, index=False)
     if best[0] <= prev_best:
         print(f"no setting beats the recorded best validation accuracy {prev_best:.4f}: weights kept")
         return
-    path = best[2].save(melody.weights_path())
-    print(f"chose {best[1]} (validation pitch-class accuracy {best[0]:.3f}); wrote {path.relative_to(ROOT)}")
+    path = best[2].save(args.save_to or melody.weights_path())
+    print(f"chose {best[1]} (validation pitch-class accuracy {best[0]:.3f}); wrote {path}")
 
 
-def learned_file(piece: str) -> Path:
-    return cache_dir("themes", "learned") / f"{piece}.npy"
+def ensemble(args) -> None:
+    """Average the probabilities of trained members (``--members``: weights files of single nets, e.g.
+    the committed model and candidates under .cache/melody/candidates/); validation accuracy of the
+    mean; the ensemble replaces the committed weights only if it beats the recorded best."""
+    val_p = load_split("val")
+    nets = [melody.MelodyNet.load(m) for m in args.members]
+    ens = melody.MelodyEnsemble(nets)
+    m = pc_accuracy(ens, val_p)
+    print(f"ensemble of {len(nets)} ({', '.join(str(x) for x in args.members)}): validation pitch-class "
+          f"accuracy {m['learned']:.4f}")
+    old = pd.read_csv(GRID_CSV)
+    prev_best = float(old["learned"].max())
+    row = {"context": -1, "hidden": "ensemble", "epochs": 0, "shift": 0, "decay": 0.0,
+           "learned": round(m["learned"], 4), "folded": round(m["folded"], 4), "salience": round(m["salience"], 4),
+           "frames": m["frames"], "seconds": 0, "pieces": 413, "members": " + ".join(args.member_labels or [])}
+    table = pd.concat([old, pd.DataFrame([row])], ignore_index=True)
+    table["chosen"] = table["learned"] == table["learned"].max()
+    table.to_csv(GRID_CSV, index=False)
+    if m["learned"] <= prev_best:
+        print(f"not better than the recorded best {prev_best:.4f}: weights kept")
+        return
+    print(f"wrote {ens.save(args.save_to or melody.weights_path())}")
+
+
+def learned_file(piece: str, kind: str = "learned") -> Path:
+    """Cached learned chroma of a database piece (``kind='learned_ens'``: a candidate model's, see ``apply``)."""
+    return cache_dir("themes", kind) / f"{piece}.npy"
 
 
 def apply(args) -> None:
@@ -403,22 +462,32 @@ def apply(args) -> None:
 
     from build_theme_dataset import pitch_file
 
-    net = melody.MelodyNet.load()
+    net = melody.load_model(args.weights)
     db = pd.read_csv(DATA / "themes_pieces.csv")
     for p in tqdm(db.piece, desc="learned chroma", unit="piece", mininterval=10):
-        np.save(learned_file(p), melody.learned_chroma(np.load(pitch_file(p)), net).astype(np.float32))
+        np.save(learned_file(p, args.kind), melody.learned_chroma(np.load(pitch_file(p)), net).astype(np.float32))
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("stage", choices=["select", "render", "train", "apply"])
+    ap.add_argument("stage", choices=["select", "render", "train", "ensemble", "apply"])
     ap.add_argument("--overwrite", action="store_true")
     ap.add_argument("--freeze-split", action="store_true",
                     help="select: keep the train/val labels of the pieces already in melody_train_pieces.csv")
     ap.add_argument("--grid", type=int, nargs="+", default=None, help="indices of GRID to run")
+    ap.add_argument("--save-to", default=None, type=Path,
+                    help="train: write the chosen weights here instead of the committed file (a candidate)")
+    ap.add_argument("--members", nargs="+", type=Path, default=[], help="ensemble: weights files of the members")
+    ap.add_argument("--member-labels", nargs="+", default=None,
+                    help="ensemble: how each member was trained (recorded in melody_grid.csv)")
+    ap.add_argument("--weights", default=None, type=Path,
+                    help="apply: weights file to use (default the committed one)")
+    ap.add_argument("--kind", default="learned", choices=["learned", "learned_ens"],
+                    help="apply: cache to fill (learned_ens = a candidate model, table 'candidates' of "
+                         "eval_themes.py)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    {"select": select, "render": render, "train": train, "apply": apply}[args.stage](args)
+    {"select": select, "render": render, "train": train, "ensemble": ensemble, "apply": apply}[args.stage](args)
     print(f"done in {time.perf_counter() - t0:.0f} s")
 
 

@@ -363,6 +363,34 @@ def test_context_stack_and_bad_input():
     assert np.all(melody.log_pitch(np.zeros((88, 4))) == 0)
 
 
+def test_dilated_context_and_ensemble_round_trip(tmp_path):
+    from cmr import melody
+
+    L = np.arange(10, dtype=np.float32).reshape(2, 5)
+    S = melody.context_stack(L, 1, dilation=2)
+    # column t = [L[:, t-2], L[:, t], L[:, t+2]] with edges repeated
+    np.testing.assert_array_equal(S[:, 2], [0, 5, 2, 7, 4, 9])
+    np.testing.assert_array_equal(S[:, 0], [0, 5, 0, 5, 2, 7])
+    with pytest.raises(ValueError, match="dilation"):
+        melody.context_stack(L, 1, dilation=0)
+    a = melody.MelodyNet(context=1, hidden=(8,), seed=1)
+    b = melody.MelodyNet(context=2, hidden=(6, 5), seed=2, dilation=2)
+    P = np.random.default_rng(0).random((88, 7))
+    ens = melody.MelodyEnsemble([a, b])
+    # the ensemble is the plain mean of its members (computed independently here)
+    np.testing.assert_allclose(ens.probabilities(P), (a.probabilities(P) + b.probabilities(P)) / 2, atol=1e-6)
+    back = melody.load_model(ens.save(tmp_path / "ens.npz"))
+    assert isinstance(back, melody.MelodyEnsemble) and back.nets[1].dilation == 2
+    np.testing.assert_allclose(back.probabilities(P), ens.probabilities(P), atol=1e-6)
+    single = melody.load_model(b.save(tmp_path / "b.npz"))
+    assert isinstance(single, melody.MelodyNet)
+    np.testing.assert_allclose(single.probabilities(P), b.probabilities(P), atol=1e-6)
+    with pytest.raises(ValueError, match="ensemble"):
+        melody.MelodyNet.load(tmp_path / "ens.npz")
+    with pytest.raises(TypeError, match="nets"):
+        melody.MelodyEnsemble([])
+
+
 def _brass_excerpt():
     """A hand-made four-part passage (not from any score of the corpus) and its brass rendering."""
     from cmr import synth

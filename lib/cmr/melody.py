@@ -56,13 +56,15 @@ def log_pitch(P, gamma: float = 10.0) -> np.ndarray:
     return np.log1p(gamma * P / m).astype(np.float32)
 
 
-def context_stack(L, context: int) -> np.ndarray:
-    """Stack frames ``t - context .. t + context`` (edges repeated) into one column per frame.
+def context_stack(L, context: int, dilation: int = 1) -> np.ndarray:
+    """Stack frames ``t - context d .. t + context d`` in steps of ``d = dilation`` (edges repeated)
+    into one column per frame.
 
     Parameters
     ----------
     L : np.ndarray, shape (d, N)
     context : int >= 0
+    dilation : int >= 1, frame step between the stacked frames
 
     Returns
     -------
@@ -72,9 +74,11 @@ def context_stack(L, context: int) -> np.ndarray:
     d, n = L.shape
     if context < 0:
         raise ValueError(f"context must be >= 0, got {context}")
+    if int(dilation) < 1:
+        raise ValueError(f"dilation must be >= 1, got {dilation}")
     if n == 0:
         return np.zeros((d * (2 * context + 1), 0), np.float32)
-    idx = np.clip(np.arange(n)[None, :] + np.arange(-context, context + 1)[:, None], 0, n - 1)
+    idx = np.clip(np.arange(n)[None, :] + int(dilation) * np.arange(-context, context + 1)[:, None], 0, n - 1)
     return L[:, idx].transpose(1, 0, 2).reshape(d * (2 * context + 1), n)
 
 
@@ -87,10 +91,13 @@ class MelodyNet:
     hidden : tuple of int, hidden layer sizes (ReLU)
     gamma : float, log compression of the input (:func:`log_pitch`)
     seed : int, initialisation
+    dilation : int, frame step between the context frames (1 = adjacent frames)
     """
 
-    def __init__(self, context: int = 3, hidden=(256, 256), gamma: float = 10.0, seed: int = 0, params=None):
+    def __init__(self, context: int = 3, hidden=(256, 256), gamma: float = 10.0, seed: int = 0, params=None,
+                 dilation: int = 1):
         self.context, self.hidden, self.gamma = int(context), tuple(int(h) for h in hidden), float(gamma)
+        self.dilation = int(dilation)
         sizes = [N_PITCHES * (2 * self.context + 1), *self.hidden, N_PITCHES + 1]
         if params is None:
             rng = np.random.default_rng(seed)
@@ -137,7 +144,7 @@ class MelodyNet:
     # ---- on pitch energies -------------------------------------------------------------------
     def inputs(self, P) -> np.ndarray:
         """Stacked network inputs of pitch energies P (88, N) -> (88 (2c+1), N)."""
-        return context_stack(log_pitch(P, self.gamma), self.context)
+        return context_stack(log_pitch(P, self.gamma), self.context, self.dilation)
 
     def probabilities(self, P, block: int = 8192) -> np.ndarray:
         """Per-frame probabilities of the 88 top-voice pitches and of "no note".
@@ -159,6 +166,7 @@ class MelodyNet:
     def save(self, path) -> Path:
         path = Path(path)
         np.savez_compressed(path, context=self.context, hidden=np.array(self.hidden), gamma=self.gamma,
+                            dilation=self.dilation,
                             **{k: v.astype(np.float32) for k, v in self.params.items()})
         return path
 
@@ -168,9 +176,68 @@ class MelodyNet:
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: run scripts/train_melody_salience.py train")
         with np.load(path) as z:
+            if "n_models" in z.files:
+                raise ValueError(f"{path} holds an ensemble of {int(z['n_models'])} models: use load_model")
             params = {k: z[k].astype(np.float32) for k in z.files if k[0] in "Wb"}
             return cls(context=int(z["context"]), hidden=tuple(int(h) for h in z["hidden"]),
-                       gamma=float(z["gamma"]), params=params)
+                       gamma=float(z["gamma"]), params=params,
+                       dilation=int(z["dilation"]) if "dilation" in z.files else 1)
+
+
+class MelodyEnsemble:
+    """Several :class:`MelodyNet` models whose probabilities are averaged (independently trained
+    members make different errors; their mean is a better calibrated salience).
+
+    Parameters
+    ----------
+    nets : sequence of MelodyNet, at least one
+    """
+
+    def __init__(self, nets):
+        self.nets = list(nets)
+        if not self.nets or not all(isinstance(n, MelodyNet) for n in self.nets):
+            raise TypeError(f"nets must be a non-empty sequence of MelodyNet, got {nets!r}")
+
+    def probabilities(self, P) -> np.ndarray:
+        """Mean of the members' :meth:`MelodyNet.probabilities`, shape (89, N), columns sum to 1."""
+        out = self.nets[0].probabilities(P)
+        for net in self.nets[1:]:
+            out += net.probabilities(P)
+        return out / len(self.nets)
+
+    def save(self, path) -> Path:
+        """One ``.npz`` holding every member (keys prefixed ``m<i>_``)."""
+        path = Path(path)
+        arrays = {"n_models": len(self.nets)}
+        for i, net in enumerate(self.nets):
+            arrays.update({f"m{i}_context": net.context, f"m{i}_hidden": np.array(net.hidden),
+                           f"m{i}_gamma": net.gamma, f"m{i}_dilation": net.dilation})
+            arrays.update({f"m{i}_{k}": v.astype(np.float32) for k, v in net.params.items()})
+        np.savez_compressed(path, **arrays)
+        return path
+
+
+def load_model(path=None):
+    """The trained melody model of a weights file: a :class:`MelodyNet` or a :class:`MelodyEnsemble`.
+
+    Parameters
+    ----------
+    path : str or Path, default the committed weights (:func:`weights_path`)
+    """
+    path = weights_path() if path is None else Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run scripts/train_melody_salience.py train")
+    with np.load(path) as z:
+        if "n_models" not in z.files:
+            return MelodyNet.load(path)
+        nets = []
+        for i in range(int(z["n_models"])):
+            pre = f"m{i}_"
+            params = {k[len(pre):]: z[k].astype(np.float32) for k in z.files
+                      if k.startswith(pre) and k[len(pre)] in "Wb"}
+            nets.append(MelodyNet(context=int(z[pre + "context"]), hidden=tuple(int(h) for h in z[pre + "hidden"]),
+                                  gamma=float(z[pre + "gamma"]), params=params, dilation=int(z[pre + "dilation"])))
+        return MelodyEnsemble(nets)
 
 
 def fold_pitch_classes(S, first_pitch: int = FIRST_PITCH) -> np.ndarray:
@@ -188,14 +255,14 @@ def learned_chroma(P, net: MelodyNet | None = None) -> np.ndarray:
     Parameters
     ----------
     P : np.ndarray, shape (88, N), pitch energies at the rate the net was trained on (10 Hz)
-    net : MelodyNet, default the committed model (:func:`weights_path`)
+    net : MelodyNet or MelodyEnsemble, default the committed model (:func:`load_model`)
 
     Returns
     -------
     np.ndarray, shape (12, N), float32, not normalised (a frame the net calls
     silent has a small norm)
     """
-    net = MelodyNet.load() if net is None else net
+    net = load_model() if net is None else net
     return fold_pitch_classes(net.probabilities(P)[:N_PITCHES])
 
 
