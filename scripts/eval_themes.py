@@ -50,6 +50,10 @@ from cmr.matching import Database  # noqa: E402
 DATA = ROOT / "lib" / "cmr" / "data"
 RESULTS_CSV = DATA / "themes_results.csv"
 RANKS_CSV = DATA / "themes_ranks.csv"
+#: Rows of table "candidates" (models not committed) go to separate files, so that the committed tables
+#: (read by notebook 06) only describe the committed features.
+CAND_RESULTS_CSV = DATA / "themes_results_candidates.csv"
+CAND_RANKS_CSV = DATA / "themes_ranks_candidates.csv"
 
 #: (table, kind, tuning compensation, transposition invariance, tempo scaling)
 CONFIGS = [
@@ -235,7 +239,8 @@ def main(argv=None) -> None:
         return split_table()
     pieces, theme_df, rel = load_tables()
     configs = QUICK if args.quick else [c for c in CONFIGS if args.table in (None, c[0])
-                                        and args.only in (None, c[1])]
+                                        and args.only in (None, c[1])
+                                        and (c[0] != "candidates" or args.only is not None)]
     if args.quick:
         theme_df = theme_df.sample(120, random_state=0).sort_index()
     dbs = {}
@@ -278,8 +283,13 @@ def main(argv=None) -> None:
 
 
 def update_rows(row: dict, label: str, ranks) -> None:
-    """Replace (or append) one configuration's row in themes_results.csv and its column in themes_ranks.csv."""
-    res = pd.read_csv(RESULTS_CSV)
+    """Replace (or append) one configuration's row in themes_results.csv and its column in themes_ranks.csv
+    (table "candidates": in themes_results_candidates.csv / themes_ranks_candidates.csv)."""
+    res_csv, ranks_csv = (CAND_RESULTS_CSV, CAND_RANKS_CSV) if row["table"] == "candidates" else (RESULTS_CSV, RANKS_CSV)
+    if not res_csv.is_file():
+        pd.DataFrame(columns=list(row)).to_csv(res_csv, index=False)
+        pd.read_csv(RANKS_CSV)[["theme", "n_notes"]].to_csv(ranks_csv, index=False)
+    res = pd.read_csv(res_csv)
     key = ["table", "feature", "tuning_comp", "transp_inv", "tempo_scaling"]
     same = np.ones(len(res), bool)
     for k in key:
@@ -288,10 +298,10 @@ def update_rows(row: dict, label: str, ranks) -> None:
         res.loc[same, list(row)] = list(row.values())
     else:
         res = pd.concat([res, pd.DataFrame([row])], ignore_index=True)
-    res.to_csv(RESULTS_CSV, index=False)
-    rk = pd.read_csv(RANKS_CSV)
+    res.to_csv(res_csv, index=False)
+    rk = pd.read_csv(ranks_csv)
     rk[label] = np.asarray(ranks)
-    rk.to_csv(RANKS_CSV, index=False)
+    rk.to_csv(ranks_csv, index=False)
 
 
 #: Seed of the development / held-out split of the pieces (parameters of new features were tuned on
@@ -311,6 +321,9 @@ def split_table() -> pd.DataFrame:
     """Top-k of every configuration in themes_ranks.csv on the development / held-out / full theme set."""
     pieces, theme_df, _ = load_tables()
     rk = pd.read_csv(RANKS_CSV)
+    if CAND_RANKS_CSV.is_file():  # candidate models (table "candidates") too
+        cand = pd.read_csv(CAND_RANKS_CSV)
+        rk = rk.merge(cand.drop(columns=["n_notes"]), on="theme", how="left", validate="one_to_one")
     piece_of = theme_df.set_index("theme")["piece"]
     is_dev = rk["theme"].map(piece_of).isin(dev_pieces(pieces)).to_numpy()
     rows = []
