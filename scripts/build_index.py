@@ -27,8 +27,8 @@ NOTEBOOKS_MAP = [
      "validation data; MAP vs dimension; k-d tree, LSH and HNSW against exact search", 60),
     ("06_Cross_Modal_Theme_Retrieval.ipynb", "Cross-modal theme retrieval",
      "a theme written in a score finds its recording among hours of polyphonic renderings: tempo scaling, "
-     "12 chroma shifts, tuning compensation, hand-made and learned (a numpy network trained on other pieces) "
-     "melody features, an oracle diagnosis; Top-k by feature type and invariance", 60),
+     "12 chroma shifts, tuning compensation, hand-made and learned (small numpy networks trained on other "
+     "pieces) melody features, an oracle diagnosis; Top-k by feature type and invariance", 60),
     ("07_Score_Viewer_and_Separation.ipynb", "Applications: score viewer and source separation",
      "an engraved score that follows a recording through score-audio DTW, with page turning and "
      "play-from-measure; score-informed separation with masks and NMF, SDR against true stems, remixing "
