@@ -850,6 +850,47 @@ by less than 0.01); at 35 cents it lowers the cost clearly (0.308 to
 50 cents the recording is exactly between two semitones: the estimate may
 land on either side (here -48 cents), and then the transposition
 invariance takes care of the remaining semitone.
+
+Two questions remain: why does compensation change nothing up to about
+20 cents, and why is the compensated cost at 20 cents still higher than in
+tune? The next cell answers both. First, a pure tone near A4 goes through
+the IIR filterbank without any compensation: the energy in the A4 band
+(in tune: 0.125 for this tone) shows how wide the filter's passband is.
+Second, the chorale is rendered in tune and 20 cents sharp once with its
+room reverberation and once dry, and matched with exact compensation.
+"""),
+    code("""
+from cmr import chroma as cmr_chroma
+
+sr_tone = 22050
+t_tone = np.arange(3 * sr_tone) / sr_tone
+for detune in (0, 10, 20, 30, 40):
+    tone = 0.5 * np.sin(2 * np.pi * 440.0 * 2 ** (detune / 1200) * t_tone)
+    P_tone = cmr_chroma.pitch_features(tone, sr_tone, feature_rate=10.0, tuning_cents=0.0)
+    print(f"tone {detune:2d} cents sharp, no compensation: energy in the A4 band {P_tone[69 - 21, 5:-5].mean():.4f}")
+for reverb in (None, 0.0):
+    costs = []
+    for cents_off in (0.0, 20.0):
+        changes = {**neutral, "tuning_cents": cents_off}
+        if reverb is not None:
+            changes["reverb"] = reverb
+        r = themes.render_piece(piece_row, **changes)
+        F, _ = themes.database_features(r.audio, r.sr, kinds=["melody"], tuning_cents=cents_off)
+        costs.append(np.min(doc_curve(Q, F["melody"], transposition_invariant=True)))
+    label = "with the room reverb" if reverb is None else "dry (no reverb)     "
+    print(f"{label}: in tune {costs[0]:.3f}, 20 cents sharp and compensated exactly {costs[1]:.3f}")
+""", check=True),
+    md("""
+The filters pass roughly ±30 cents around their centre (inside that
+range the energy varies with the passband ripple of the elliptic design,
+here by up to 40 %) and have a steep edge after it: at 40 cents the tone
+has all but left the A4 band. So detuning up to about a quarter of a semitone
+costs nothing, and compensation only pays beyond it. The higher cost at
+20 cents is not a failure of compensation: without reverberation the
+compensated 20-cent rendering matches as well as the in-tune one. A room
+colours every frequency differently, so a recording played 20 cents
+higher meets a different room response at each partial; shifting the
+filters undoes the pitch, not the room.
 """),
     code("""
 print(f"notebook ran in {time.perf_counter() - t_start:.0f} s")
