@@ -560,6 +560,24 @@ def _check_pitch_energies(P) -> np.ndarray:
     return P
 
 
+def _skyline_weights(S, pitches, lowest, rel_salience, decay):
+    """Weights (npitch, n) that favour the highest active pitch of each frame.
+
+    A pitch is active when its salience ``S`` reaches ``rel_salience`` times
+    the frame's maximum; the highest active pitch gets weight 1, a pitch
+    ``d`` semitones below it ``exp(-d / decay)``, pitches above it and below
+    ``lowest`` weight 0 (frames without salience: all 0).
+    """
+    npitch = S.shape[0]
+    smax = S.max(axis=0)
+    active = (S >= rel_salience * smax[None, :]) & (smax[None, :] > 0)
+    top = np.where(active.any(axis=0), npitch - 1 - np.argmax(active[::-1], axis=0), -1)
+    dist = top[None, :] - np.arange(npitch)[:, None]
+    W = np.where((dist >= 0) & (top[None, :] >= 0), np.exp(-dist / decay), 0.0)
+    W[pitches < lowest] = 0.0
+    return W
+
+
 def melody_chroma(P, first_pitch: int = 21, gamma: float = 10.0, rel_salience: float = 0.5,
                   decay: float = 4.0, lowest: int = 55) -> np.ndarray:
     """Melody-enhanced chroma from pitch energies: the highest salient line gets the weight.
@@ -597,12 +615,7 @@ def melody_chroma(P, first_pitch: int = 21, gamma: float = 10.0, rel_salience: f
         S[:npitch - off] += L[off:] / h
     pitches = first_pitch + np.arange(npitch)
     S[pitches < lowest] = 0.0
-    smax = S.max(axis=0)
-    active = (S >= rel_salience * smax[None, :]) & (smax[None, :] > 0)
-    top = np.where(active.any(axis=0), npitch - 1 - np.argmax(active[::-1], axis=0), -1)
-    dist = top[None, :] - np.arange(npitch)[:, None]
-    W = np.where((dist >= 0) & (top[None, :] >= 0), np.exp(-dist / decay), 0.0)
-    W[pitches < lowest] = 0.0
+    W = _skyline_weights(S, pitches, lowest, rel_salience, decay)
     M = L * W
     C = np.zeros((12, n), np.float64)
     for i in range(npitch):
@@ -665,12 +678,7 @@ def salience_chroma(P, first_pitch: int = 21, gamma: float = 10.0, n_harmonics: 
         S = np.maximum(S - suppress * R, 0.0)
     pitches = first_pitch + np.arange(npitch)
     S[(pitches < lowest) | (pitches > highest)] = 0.0
-    smax = S.max(axis=0)
-    active = (S >= rel_salience * smax[None, :]) & (smax[None, :] > 0)
-    top = np.where(active.any(axis=0), npitch - 1 - np.argmax(active[::-1], axis=0), -1)
-    dist = top[None, :] - np.arange(npitch)[:, None]
-    W = np.where((dist >= 0) & (top[None, :] >= 0), np.exp(-dist / decay), 0.0)
-    W[pitches < lowest] = 0.0
+    W = _skyline_weights(S, pitches, lowest, rel_salience, decay)
     M = (S if fold == "salience" else L) * W
     C = np.zeros((12, n), np.float64)
     for i in range(npitch):

@@ -231,20 +231,24 @@ def _try_sliders(page, path, report: NotebookReport, max_sliders: int = 4,
             handle.focus()
             handle.press("ArrowRight" if frac > 0.5 else "ArrowLeft")
             after_value = handle.get_attribute("aria-valuenow")
-        page.wait_for_timeout(300)
-        deadline = time.monotonic() + wait_seconds
-        changed = False
-        while time.monotonic() < deadline:
-            s = _state(page, path)
-            if _figures(page, path) != before and s["kernel_status"] == "idle" and s["busy_prompts"] == 0:
-                changed = True
-                break
-            page.wait_for_timeout(300)
+        changed = _changed_when_idle(page, path, lambda: _figures(page, path), before, wait_seconds)
         report.slider_log.append(f"slider {i}: value {before_value} -> {after_value}, "
                                  f"figure {'changed' if changed else 'unchanged'}")
         if changed:
             report.slider_changed_figure = True
             return
+
+
+def _changed_when_idle(page, path, probe, before, wait_seconds: float) -> bool:
+    """Poll until ``probe()`` differs from ``before`` with the kernel idle and no cell busy (or time is up)."""
+    page.wait_for_timeout(300)
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        s = _state(page, path)
+        if probe() != before and s["kernel_status"] == "idle" and s["busy_prompts"] == 0:
+            return True
+        page.wait_for_timeout(300)
+    return False
 
 
 def _outputs(page, path) -> str:
@@ -271,15 +275,7 @@ def _try_dropdowns(page, path, report: NotebookReport, max_dropdowns: int = 3,
             continue
         before = _outputs(page, path)
         sel.select_option(others[0])
-        page.wait_for_timeout(300)
-        deadline = time.monotonic() + wait_seconds
-        changed = False
-        while time.monotonic() < deadline:
-            s = _state(page, path)
-            if _outputs(page, path) != before and s["kernel_status"] == "idle" and s["busy_prompts"] == 0:
-                changed = True
-                break
-            page.wait_for_timeout(300)
+        changed = _changed_when_idle(page, path, lambda: _outputs(page, path), before, wait_seconds)
         report.dropdown_log.append(f"dropdown {i}: {current!r} -> {others[0]!r}, "
                                    f"output {'changed' if changed else 'unchanged'}")
         if changed:
