@@ -25,6 +25,9 @@ Stages (run one by name, in order):
     ``GRID`` on the training pieces and pick the one with the best
     validation pitch-class accuracy (validation pieces only); retrain nothing
     else. Writes ``lib/cmr/data/melody_salience.npz`` and prints the grid.
+``ensemble`` / ``greedy``
+    Average the probabilities of several trained nets (``--members``); ``greedy`` chooses the members by
+    greedy forward selection on the validation pieces (every set tried -> ``melody_grid_ensembles.csv``).
 ``apply``
     Learned chroma of every database recording from the cached database pitch
     energies (``build_theme_dataset.py pitch``) -> ``.cache/themes/learned/``;
@@ -300,6 +303,14 @@ GRID = [
      "dilation": 2},
     # the round-4 setting with another initialisation / shuffling seed (an ensemble member)
     {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 1},
+    # round 6 (after database evaluation 4): more ensemble members -- seeds 2-4 of the round-4 setting,
+    # and two deliberately different members (dilated context; wider hidden layers)
+    {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 2},
+    {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 3},
+    {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 4},
+    {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413,
+     "dilation": 2, "seed": 2},
+    {"context": 3, "hidden": (1024, 512), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 2},
 ]
 
 
@@ -409,7 +420,7 @@ def train(args) -> None:
         net.save(cache_dir("melody", "candidates") / f"grid{i}.npz")  # every trained setting, for inspection
         m = pc_accuracy(net, val_p)
         secs = time.perf_counter() - t0
-        results.append({**cfg, **{k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()},
+        results.append({"grid_index": i, **cfg, **{k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()},
                         "seconds": round(secs)})
         print(results[-1], flush=True)
         if best is None or m["learned"] > best[0]:
@@ -449,7 +460,7 @@ def ensemble(args) -> None:
           f"accuracy {m['learned']:.4f}")
     old = pd.read_csv(args.grid_csv) if args.grid_csv.is_file() else None
     prev_best = recorded_best()
-    row = {"context": -1, "hidden": "ensemble", "epochs": 0, "shift": 0, "decay": 0.0,
+    row = {"grid_index": -1, "context": -1, "hidden": "ensemble", "epochs": 0, "shift": 0, "decay": 0.0,
            "learned": round(m["learned"], 4), "folded": round(m["folded"], 4), "salience": round(m["salience"], 4),
            "frames": m["frames"], "seconds": 0, "pieces": 413, "members": " + ".join(args.member_labels or [])}
     table = pd.concat([old, pd.DataFrame([row])], ignore_index=True) if old is not None else pd.DataFrame([row])
@@ -459,6 +470,52 @@ def ensemble(args) -> None:
         print(f"not better than the recorded best {prev_best:.4f}: weights kept")
         return
     print(f"wrote {ens.save(args.save_to or melody.weights_path())}")
+
+
+#: Round 6: every ensemble tried by the greedy forward selection (``ensemble --greedy``).
+ENS_CSV = DATA / "melody_grid_ensembles.csv"
+
+
+def member_chroma(net, pieces):
+    """Learned chroma of one member on the voiced frames of ``pieces`` (12, n) and the true pitch classes (n,)."""
+    C, pcs = [], []
+    for P, y in pieces:
+        voiced = y < melody.N_PITCHES
+        C.append(melody.learned_chroma(P, net)[:, voiced])
+        pcs.append((y[voiced] + melody.FIRST_PITCH) % 12)
+    return np.concatenate(C, axis=1).astype(np.float64), np.concatenate(pcs)
+
+
+def greedy(args) -> None:
+    """Greedy forward selection of ensemble members by validation pitch-class accuracy only: each
+    member's learned chroma on the validation frames is computed once; the accuracy of a set is that
+    of the argmax of the members' summed chroma (= the mean probability of :class:`MelodyEnsemble`,
+    folded). Every set tried goes to ``--ens-csv``; the chosen set is re-scored through
+    ``MelodyEnsemble`` and recorded in ``--grid-csv`` like the ``ensemble`` stage."""
+    val_p = load_split("val")
+    labels = args.member_labels or [str(m) for m in args.members]
+    if len(labels) != len(args.members):
+        raise ValueError(f"--member-labels: {len(labels)} labels for {len(args.members)} members")
+    nets = [melody.MelodyNet.load(m) for m in args.members]
+    chromas = []
+    for lab, net in zip(labels, nets):
+        C, pc = member_chroma(net, val_p)
+        chromas.append(C)
+        print(f"member {lab}: validation pitch-class accuracy {np.mean(np.argmax(C, axis=0) == pc):.4f}")
+
+    def score(subset):
+        return float(np.mean(np.argmax(sum(chromas[i] for i in subset), axis=0) == pc))
+
+    chosen, tried = melody.greedy_forward_selection(score, len(nets), args.max_size)
+    rows = [{"step": st, "size": len(c), "members": " + ".join(labels[i] for i in c), "learned": round(v, 4),
+             "chosen": c == chosen} for c, v, st in tried]
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False))
+    table.to_csv(args.ens_csv, index=False)
+    print(f"wrote {args.ens_csv} ({len(rows)} sets)")
+    args.members = [args.members[i] for i in chosen]
+    args.member_labels = [labels[i] for i in chosen]
+    ensemble(args)
 
 
 def learned_file(piece: str, kind: str = "learned") -> Path:
@@ -479,7 +536,7 @@ def apply(args) -> None:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("stage", choices=["select", "render", "train", "ensemble", "apply"])
+    ap.add_argument("stage", choices=["select", "render", "train", "ensemble", "greedy", "apply"])
     ap.add_argument("--overwrite", action="store_true")
     ap.add_argument("--freeze-split", action="store_true",
                     help="select: keep the train/val labels of the pieces already in melody_train_pieces.csv")
@@ -492,6 +549,8 @@ def main(argv=None) -> None:
     ap.add_argument("--members", nargs="+", type=Path, default=[], help="ensemble: weights files of the members")
     ap.add_argument("--member-labels", nargs="+", default=None,
                     help="ensemble: how each member was trained (recorded in melody_grid.csv)")
+    ap.add_argument("--max-size", type=int, default=None, help="greedy: largest ensemble considered")
+    ap.add_argument("--ens-csv", type=Path, default=ENS_CSV, help="greedy: table of every ensemble tried")
     ap.add_argument("--weights", default=None, type=Path,
                     help="apply: weights file to use (default the committed one)")
     ap.add_argument("--kind", default="learned", choices=["learned", "learned_ens"],
@@ -499,7 +558,8 @@ def main(argv=None) -> None:
                          "eval_themes.py)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    {"select": select, "render": render, "train": train, "ensemble": ensemble, "apply": apply}[args.stage](args)
+    {"select": select, "render": render, "train": train, "ensemble": ensemble, "greedy": greedy,
+     "apply": apply}[args.stage](args)
     print(f"done in {time.perf_counter() - t0:.0f} s")
 
 

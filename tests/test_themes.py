@@ -391,6 +391,26 @@ def test_dilated_context_and_ensemble_round_trip(tmp_path):
         melody.MelodyEnsemble([])
 
 
+def test_greedy_forward_selection_follows_the_greedy_path():
+    from cmr import melody
+
+    # hand-made scores: the best pair {0, 2} is never reached greedily (member 1 is the best single)
+    table = {(0,): 0.5, (1,): 0.7, (2,): 0.6, (0, 1): 0.72, (1, 2): 0.75, (0, 2): 0.9, (0, 1, 2): 0.75}
+    calls = []
+
+    def score(s):
+        calls.append(s)
+        return table[s]
+
+    chosen, tried = melody.greedy_forward_selection(score, 3)
+    assert chosen == (1, 2)  # step 2 winner; the full set ties at 0.75 and the smaller set wins
+    assert [t[0] for t in tried] == [(0,), (1,), (2,), (0, 1), (1, 2), (0, 1, 2)] == calls
+    assert [t[2] for t in tried] == [1, 1, 1, 2, 2, 3]
+    assert melody.greedy_forward_selection(score, 3, max_size=1)[0] == (1,)
+    with pytest.raises(ValueError, match="n_members"):
+        melody.greedy_forward_selection(score, 0)
+
+
 def _brass_excerpt():
     """A hand-made four-part passage (not from any score of the corpus) and its brass rendering."""
     from cmr import synth

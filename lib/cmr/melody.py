@@ -240,6 +240,48 @@ def load_model(path=None):
         return MelodyEnsemble(nets)
 
 
+def greedy_forward_selection(score, n_members: int, max_size: int | None = None):
+    """Greedy forward selection of ensemble members (Caruana et al., ICML 2004, without replacement).
+
+    Start from the empty set; at each step add the member whose addition gives the highest ``score``;
+    stop when every member is in (or ``max_size`` members are). The chosen ensemble is the best set
+    met on the greedy path (ties: the smaller set).
+
+    Parameters
+    ----------
+    score : callable, tuple of member indices (sorted) -> float, higher is better
+    n_members : int >= 1
+    max_size : int, optional, largest ensemble to consider
+
+    Returns
+    -------
+    chosen : tuple of int, the chosen member indices (sorted)
+    tried : list of (tuple of int, float, int), every set scored: (members, score, step)
+    """
+    if int(n_members) < 1:
+        raise ValueError(f"n_members must be >= 1, got {n_members}")
+    max_size = int(n_members) if max_size is None else min(int(max_size), int(n_members))
+    if max_size < 1:
+        raise ValueError(f"max_size must be >= 1, got {max_size}")
+    current: tuple = ()
+    tried, path = [], []
+    for step in range(1, max_size + 1):
+        best = None
+        for i in range(int(n_members)):
+            if i in current:
+                continue
+            cand = tuple(sorted(current + (i,)))
+            s = float(score(cand))
+            tried.append((cand, s, step))
+            if best is None or s > best[1]:
+                best = (cand, s)
+        current = best[0]
+        path.append(best)
+    top = max(s for _, s in path)
+    chosen = next(c for c, s in path if s == top)
+    return chosen, tried
+
+
 def fold_pitch_classes(S, first_pitch: int = FIRST_PITCH) -> np.ndarray:
     """Fold (pitches, N) salience to (12, N) pitch classes (row ``i`` = MIDI ``first_pitch + i``)."""
     S = np.asarray(S, dtype=np.float32)
