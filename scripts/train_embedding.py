@@ -141,7 +141,8 @@ def main(argv=None):
                     help="stored in the weights' metadata: how the model is used at search time, with "
                          "its own projection or with the PCA refitted on the corrected collection "
                          "(Embedding.fit_projection); chosen per K by --select on rendered data")
-    ap.add_argument("--data", default=str(cache_dir("shingles") / "training_shingles.npz"))
+    ap.add_argument("--data", default=str(cache_dir("shingles") / "training_shingles.npz"),
+                    help="training file(s), comma-separated: several are joined (load_training_sets)")
     ap.add_argument("--select", type=int, default=0, metavar="N",
                     help="model selection: hold out N rendered pieces, train on the rest, print the "
                          "validation MAP (PCA vs learned); with --tag keep the models in the cache")
@@ -151,37 +152,42 @@ def main(argv=None):
     ap.add_argument("--val-exclude", default=None,
                     help="with --select: never hold out a piece that occurs in this file, so that models "
                          "trained on either file are validated on the same held-out pieces")
-    ap.add_argument("--tag", default="", help="label printed with --select results")
+    ap.add_argument("--tag", default="", help="label printed with --select results; without --select: save the "
+                                              "models as .cache/shingles/select/TAG_K<K>.npz instead of "
+                                              "lib/cmr/data")
     ap.add_argument("--install", nargs="*", default=None, metavar="K=TAG:USE",
                     help="copy the model a --select run with --tag TAG trained for K (on the training "
                          "split) to lib/cmr/data/embedding_K<K>.npz, to be used with projection USE "
                          "(own or refit); e.g. --install 10=c32:refit 3=c32t:own")
+    ap.add_argument("--selected-by", default="scripts/train_embedding.py --select, rendered validation",
+                    help="with --install: how the model was chosen (stored in the weights' metadata)")
     args = ap.parse_args(argv)
     select_dir = cache_dir("shingles") / "select"
     if args.install is not None:
+        selected_by = args.selected_by
         for item in args.install:
             K, rest = item.split("=")
             tag, use = rest.split(":")
+            use, _, alpha = use.partition("@")
             if use not in ("own", "refit", "wrefit"):
                 raise SystemExit(f"--install: USE must be own, refit or wrefit, got {use!r}")
             net = embedding.load(select_dir / f"{tag}_K{int(K)}.npz")
+            if alpha:   # conservative variant: learned correction scaled by alpha
+                net = net.with_correction_scale(float(alpha))
             if use != "wrefit":
                 net.noise_cov = None          # plain PCA refit (or own projection)
             elif net.noise_cov is None:
                 raise SystemExit(f"--install: {tag} K={K} has no noise covariance (train with --whiten-after)")
             net.meta["search_projection"] = "own" if use == "own" else "refit"
-            net.meta["selected"] = f"{tag}:{use} (scripts/train_embedding.py --select, rendered validation)"
+            net.meta["selected"] = f"{rest} ({selected_by})"
             print(f"K={K}: {tag}:{use} -> {net.save(embedding.weights_path(int(K)))}")
         return
     if args.refit_every:
         args.train_projection = False
 
-    with np.load(args.data) as f:
-        X, piece, pairs = f["X"], f["piece"], f["pairs"]
-        version, start = f["version"], f["start"]
-        names = f["pieces"]
+    X, piece, version, start, pairs, names = load_training_sets(args.data.split(","))
     if args.select and (args.val_data or args.val_exclude):
-        with np.load(args.val_data or args.data) as f:
+        with np.load(args.val_data or args.data.split(",")[0]) as f:
             Xa, pa, va, sa, pra, na = (f[k] for k in ("X", "piece", "version", "start", "pairs", "pieces"))
         cand = np.unique(na[pa])
         if args.val_exclude:
@@ -253,9 +259,38 @@ def main(argv=None):
                 net.save(select_dir / f"{args.tag}_K{K}.npz")
             continue
         net.meta = dict(net.meta, **meta_for(args, K, X, n_pieces, pairs, augment))
-        path = net.save(embedding.weights_path(K))
+        # with --tag (no --select): a candidate trained on all of --data, kept beside the selection models
+        path = net.save(select_dir / f"{args.tag}_K{K}.npz" if args.tag else embedding.weights_path(K))
         print(f"K={K}: val accuracy {hist['val_accuracy'][0]:.3f} (PCA start) -> {hist['val_accuracy'][-1]:.3f}, "
               f"{time.perf_counter() - t0:.0f} s -> {path}")
+
+
+def load_training_sets(paths):
+    """One or more training files of build_shingle_training_*.py joined into one training set.
+
+    A piece that occurs in several files (the same score rendered in other
+    versions) keeps one piece number, so that it is never drawn as a
+    negative for itself; its versions are renumbered (8 per file) and
+    positive pairs stay within a file. Returns X, piece, version, start,
+    pairs, names (``names[piece]`` = corpus name).
+    """
+    parts, names = [], []
+    row0 = 0
+    for i, path in enumerate(paths):
+        with np.load(path) as f:
+            X, piece, pairs = f["X"], f["piece"], f["pairs"]
+            version, start, file_names = f["version"], f["start"], f["pieces"]
+        ids = []
+        for n in file_names:
+            if n not in names:
+                names.append(str(n))
+            ids.append(names.index(str(n)))
+        parts.append((X, np.asarray(ids, np.int32)[piece], version.astype(np.int32) + 8 * i, start, pairs + row0))
+        row0 += len(X)
+    if len(parts) == 1:
+        X, piece, version, start, pairs = parts[0]
+        return X, piece, version.astype(parts[0][2].dtype), start, pairs, np.array(names)
+    return tuple(np.concatenate([p[j] for p in parts]) for j in range(5)) + (np.array(names),)
 
 
 def meta_for(args, K, X, n_pieces, pairs, augment) -> dict:
@@ -273,7 +308,7 @@ def meta_for(args, K, X, n_pieces, pairs, augment) -> dict:
             "margin": args.margin, "lr": args.lr, "negative_candidates": args.candidates,
             "shift_augment": not args.no_shift_augment, "augment": augment, "tempo_augment": args.tempo,
             "refit_every": args.refit_every, "whiten": args.whiten, "whiten_after": args.whiten_after, "search_projection": args.search_projection,
-            "train_projection": args.train_projection, "training_data": str(args.data).rsplit("/", 1)[-1],
+            "train_projection": args.train_projection, "training_data": ",".join(d.rsplit("/", 1)[-1] for d in str(args.data).split(",")),
             "training_shingles": int(len(X)), "training_pieces": int(n_pieces),
             "positive_pairs": int(len(pairs)), "projection": projection,
             "trained_by": "scripts/train_embedding.py"}

@@ -290,3 +290,25 @@ def test_fit_projection_uses_the_learned_noise_covariance_and_round_trips(tmp_pa
     np.testing.assert_allclose(net.fit_projection(X).embed(X), (C - mean) @ V.T, atol=1e-8)
     back = em.load(net.save(tmp_path / "w.npz"))
     np.testing.assert_allclose(back.fit_projection(X).embed(X), (C - mean) @ V.T, atol=1e-5)
+
+
+def test_correction_scale_interpolates_between_pca_and_the_network():
+    net = _net(seed=8, d=24, k=3, h=6)
+    net.params["b2"] = np.random.default_rng(9).standard_normal(24) * 0.05
+    X = _cens_like_shingles(n=30, L=2, seed=10)
+    # alpha = 0: no correction, the unit shingle itself is projected
+    np.testing.assert_allclose(net.with_correction_scale(0.0).embed(X), (X - net.proj_mu) @ net.params["P"],
+                               atol=1e-12)
+    np.testing.assert_allclose(net.with_correction_scale(1.0).embed(X), net.embed(X), atol=1e-12)
+    # alpha = 0.5 by hand: hidden layer, half the correction, renormalise, project
+    h = np.maximum((X - net.mu) @ net.params["W1"] + net.params["b1"], 0)
+    r = X + 0.5 * (h @ net.params["W2"] + net.params["b2"])
+    c = r / np.linalg.norm(r, axis=1, keepdims=True)
+    half = net.with_correction_scale(0.5)
+    np.testing.assert_allclose(half.correct(X), c, atol=1e-12)
+    assert half.meta["correction_scale"] == 0.5 and "correction_scale" not in net.meta
+    assert half.with_correction_scale(0.5).meta["correction_scale"] == 0.25
+    np.testing.assert_allclose(net.embed(X), (net.correct(X) - net.proj_mu) @ net.params["P"], atol=1e-12)
+    for bad in (-0.1, float("nan")):
+        with pytest.raises(ValueError, match="alpha"):
+            net.with_correction_scale(bad)

@@ -143,6 +143,24 @@ class Embedding:
         out.noise_cov = self.noise_cov
         return out
 
+    def with_correction_scale(self, alpha: float) -> "Embedding":
+        """A copy whose learned correction ``h W2 + b2`` is multiplied by ``alpha``.
+
+        ``alpha = 0`` removes the correction (the shingle itself is
+        projected: PCA), ``alpha = 1`` is this network; values between give
+        a conservative "PCA + small learned residual" model. The hidden layer
+        and the projection are unchanged; ``meta['correction_scale']``
+        records ``alpha`` (multiplied with any earlier scale).
+        """
+        alpha = float(alpha)
+        if not np.isfinite(alpha) or alpha < 0:
+            raise ValueError(f"with_correction_scale: alpha must be a finite number >= 0, got {alpha!r}")
+        out = self.with_projection(self.proj_mu, self.params["P"].T)
+        out.params["W2"] = (self.params["W2"] * alpha).astype(self.dtype)
+        out.params["b2"] = (self.params["b2"] * alpha).astype(self.dtype)
+        out.meta = dict(self.meta, correction_scale=float(self.meta.get("correction_scale", 1.0)) * alpha)
+        return out
+
     def correct(self, X, block: int = 65536) -> np.ndarray:
         """The corrected, unit-length shingles ``c`` (before the projection), shape (n, dim_in)."""
         X = np.asarray(X)
