@@ -26,6 +26,10 @@ Usage::
     .venv/bin/python scripts/eval_themes.py --only oracle_top # ground-truth top-voice chroma (diagnosis)
     .venv/bin/python scripts/eval_themes.py --only learned_ens  # table "candidates": a model not (yet)
         # committed, applied by train_melody_salience.py apply --weights <file> --kind learned_ens
+    .venv/bin/python scripts/eval_themes.py --only learned_blend  # learned top voice + other voices
+                                                              # (cmr.themes.voice_blend, one pass)
+    .venv/bin/python scripts/eval_themes.py --dev --only learned_log  # development themes only, nothing
+        # written (parameter choices); kinds learned_log, oracle_second, oracle_blend are diagnostics
     .venv/bin/python scripts/eval_themes.py --split       # dev / held-out table -> themes_split.csv
 
 Writes ``lib/cmr/data/themes_results.csv`` (the table), ``themes_ranks.csv``
@@ -44,7 +48,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 # cmr is installed (editable) in the venv; python puts scripts/ itself on the path
 
-from cmr import themes  # noqa: E402
+from cmr import melody, themes  # noqa: E402
 from cmr.matching import Database  # noqa: E402
 
 DATA = ROOT / "lib" / "cmr" / "data"
@@ -66,10 +70,15 @@ CONFIGS = [
     ("features", "fusion", True, True, True),
     ("features", "learned", True, True, True),
     ("features", "learned_fusion", True, True, True),
+    ("features", "learned_blend", True, True, True),
     ("candidates", "learned_ens", True, True, True),
     ("candidates", "learned_ens_fusion", True, True, True),
+    ("candidates", "learned_ens_blend", True, True, True),
+    ("variants", "learned_log", True, True, True),
     ("oracle", "oracle_top", True, True, True),
     ("oracle", "oracle_all", True, True, True),
+    ("oracle", "oracle_second", True, True, True),
+    ("oracle", "oracle_blend", True, True, True),
     ("invariances", "melody", False, False, True),
     ("invariances", "melody", True, False, True),
     ("invariances", "melody", False, True, True),
@@ -100,6 +109,17 @@ def theme_notes(row) -> pd.DataFrame:
 #: recording; w and the all-voice parameters (no upper-line weighting) were chosen on the dev split.
 FUSION_WEIGHT = 0.35
 ALL_VOICES = {"decay": 1000.0, "rel_salience": 0.05}
+#: Kind ``learned_blend``: :func:`cmr.themes.voice_blend` of the learned chroma (top voice) and the all-voice
+#: salience chroma (the other voices, top pitch class damped) with this weight (dev plateau 0.6-1.0).
+BLEND_WEIGHT = 0.7
+#: Kind ``oracle_blend`` (diagnosis): ground-truth top voice + this weight x ground-truth second voice.
+ORACLE_SECOND_WEIGHT = 0.3
+#: Kind ``learned_log``: :func:`cmr.themes.log_likelihood_features` of the learned chroma (conditional).
+LOG_EPS = 0.01
+#: Kinds whose queries are plain symbolic chroma (the ``melody`` query features).
+MELODY_QUERY_KINDS = ("fusion", "oracle_top", "oracle_all", "oracle_second", "oracle_blend", "learned",
+                      "learned_fusion", "learned_ens", "learned_ens_fusion", "learned_blend", "learned_ens_blend",
+                      "learned_log")
 
 
 def load_database(pieces, kind: str, tuned: bool):
@@ -147,15 +167,29 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
         with np.load(f) as z:
             if kind.startswith("oracle"):
                 feats.append(oracle_features(row, z["melody"].shape[1], kind))
-            elif kind in ("learned", "learned_ens"):
+            elif kind.startswith("learned"):
                 from train_melody_salience import learned_file
 
-                if not learned_file(p, kind).is_file():
-                    raise SystemExit(f"no {kind} chroma for {p}: run scripts/train_melody_salience.py apply"
-                                     + (" --weights <ensemble> --kind learned_ens" if kind != "learned" else ""))
-                C = np.load(learned_file(p, kind))
+                base = "learned_ens" if kind.startswith("learned_ens") else "learned"
                 n_out = z["melody"].shape[1]
-                feats.append(chroma.normalize(themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out), "l2"))
+                if kind in ("learned_blend", "learned_log"):  # the committed model, applied here (~6 s in
+                    C = melody.learned_chroma(np.load(pitch_file(p)), committed_model())  # all): no stale cache
+                elif not learned_file(p, base).is_file():
+                    raise SystemExit(f"no {base} chroma for {p}: run scripts/train_melody_salience.py apply"
+                                     + (" --weights <ensemble> --kind learned_ens" if base != "learned" else ""))
+                else:
+                    C = np.load(learned_file(p, base))
+                C = themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out)
+                if kind.endswith("_blend"):
+                    if not pitch_file(p).is_file():
+                        raise SystemExit(f"no cached pitch energies for {p}: run scripts/build_theme_dataset.py pitch")
+                    O = themes.pool_features(themes.salience_chroma(np.load(pitch_file(p)), **ALL_VOICES),
+                                             themes.FINE_RATE, themes.FEATURE_RATE, n_out)
+                    feats.append(themes.voice_blend(C, O, BLEND_WEIGHT))
+                elif kind == "learned_log":
+                    feats.append(themes.log_likelihood_features(C, LOG_EPS))
+                else:
+                    feats.append(chroma.normalize(C, "l2"))
             elif kind.startswith("salience"):
                 if not pitch_file(p).is_file():
                     raise SystemExit(f"no cached pitch energies for {p}: run scripts/build_theme_dataset.py pitch")
@@ -170,12 +204,24 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
     return db, occ
 
 
+_MODEL = []
+
+
+def committed_model():
+    """The committed melody model (lib/cmr/data/melody_salience.npz), loaded once."""
+    if not _MODEL:
+        _MODEL.append(melody.load_model())
+    return _MODEL[0]
+
+
 def oracle_features(row, n_out: int, kind: str) -> np.ndarray:
     """Ground-truth database chroma of one recording (diagnostic upper bound of the audio features).
 
     ``oracle_top``: chroma of the skyline (highest sounding note per 0.1 s
     frame) of the rendered notes; ``oracle_all``: chroma of all sounding
-    notes. Times, transposition and tempo are those of the rendered version
+    notes; ``oracle_second``: chroma of the second voice from the top
+    (:func:`cmr.themes.second_voice`); ``oracle_blend``: skyline +
+    ``ORACLE_SECOND_WEIGHT`` x second voice. Times, transposition and tempo are those of the rendered version
     (:func:`build_theme_dataset.truth_notes`); pooled to the matching rate
     like the audio features.
     """
@@ -188,6 +234,10 @@ def oracle_features(row, n_out: int, kind: str) -> np.ndarray:
     R = themes.note_roll(notes, themes.FINE_RATE, n_fine)
     if kind == "oracle_top":
         R = themes.skyline(R)
+    elif kind == "oracle_second":
+        R = themes.second_voice(R)
+    elif kind == "oracle_blend":
+        R = themes.skyline(R) + ORACLE_SECOND_WEIGHT * themes.second_voice(R)
     C = themes.fold_chroma(R)
     return chroma.normalize(themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out), "l2")
 
@@ -201,10 +251,7 @@ def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True):
     it = tqdm(list(theme_df.itertuples()), desc=f"{kind} ti={ti} scale={scaling}", unit="theme",
               mininterval=15, disable=not progress)
     for row in it:
-        q = themes.theme_features(theme_notes(row), "melody" if kind in ("fusion", "oracle_top", "oracle_all",
-                                                                          "learned", "learned_fusion", "learned_ens",
-                                                                          "learned_ens_fusion")
-                                  else kind)
+        q = themes.theme_features(theme_notes(row), "melody" if kind in MELODY_QUERY_KINDS else kind)
         if isinstance(db, tuple):
             r1, r2 = (themes.rank_documents(themes.match_theme(q, d, tempo_factors=tf, transposition_invariant=ti))
                       for d in db)
@@ -229,6 +276,9 @@ def main(argv=None) -> None:
     ap.add_argument("--only", default=None, metavar="KIND",
                     help="run only the rows of one feature kind and update (or append) them in the committed "
                          "results and ranks, keeping every other row")
+    ap.add_argument("--dev", action="store_true",
+                    help="with --only: evaluate the development themes only (see dev_pieces) and write nothing "
+                         "(for choosing parameters without touching the held-out half or the committed tables)")
     ap.add_argument("--split", action="store_true",
                     help="write themes_split.csv: Top-k of every configuration on the development half of the "
                          "pieces (used to tune parameters), the held-out half and all themes")
@@ -238,11 +288,15 @@ def main(argv=None) -> None:
     if args.split:
         return split_table()
     pieces, theme_df, rel = load_tables()
+    if args.dev and not args.only:
+        raise SystemExit("--dev needs --only KIND")
     configs = QUICK if args.quick else [c for c in CONFIGS if args.table in (None, c[0])
                                         and args.only in (None, c[1])
-                                        and (c[0] != "candidates" or args.only is not None)]
+                                        and (c[0] not in ("candidates", "variants") or args.only is not None)]
     if args.quick:
         theme_df = theme_df.sample(120, random_state=0).sort_index()
+    if args.dev:
+        theme_df = theme_df[theme_df.piece.isin(dev_pieces(pieces))]
     dbs = {}
     rows, rank_cols = [], {"theme": theme_df.theme.tolist(), "n_notes": theme_df.n_notes.tolist()}
     t_all = time.perf_counter()
@@ -261,7 +315,9 @@ def main(argv=None) -> None:
                      "top50": round(100 * acc[50], 1), "pos_ok": round(100 * pos_ok.mean(), 1),
                      "mean_rank": round(float(ranks.mean()), 1), "seconds": round(secs, 1)})
         print(rows[-1], flush=True)
-        if args.only:
+        if args.dev:
+            pass  # development themes only: nothing is written
+        elif args.only:
             update_rows(rows[-1], label, ranks)
         elif not args.quick:  # save after every row: a long run that stops keeps what it measured
             suffix = f"_{args.table}" if args.table else ""
@@ -273,6 +329,8 @@ def main(argv=None) -> None:
     print(f"\n{len(theme_df)} themes x {len(pieces)} recordings ({hours:.2f} h), feature rate "
           f"{themes.FEATURE_RATE:g} Hz; total {total:.0f} s")
     print(res.to_string(index=False))
+    if args.dev:
+        print(f"(development themes only: {len(theme_df)}; nothing written)")
     if not args.quick and not args.only:
         suffix = f"_{args.table}" if args.table else ""
         out_res = RESULTS_CSV.with_name(f"themes_results{suffix}.csv")
@@ -284,8 +342,9 @@ def main(argv=None) -> None:
 
 def update_rows(row: dict, label: str, ranks) -> None:
     """Replace (or append) one configuration's row in themes_results.csv and its column in themes_ranks.csv
-    (table "candidates": in themes_results_candidates.csv / themes_ranks_candidates.csv)."""
-    res_csv, ranks_csv = (CAND_RESULTS_CSV, CAND_RANKS_CSV) if row["table"] == "candidates" else (RESULTS_CSV, RANKS_CSV)
+    (tables "candidates" and "variants": in themes_results_candidates.csv / themes_ranks_candidates.csv)."""
+    res_csv, ranks_csv = (CAND_RESULTS_CSV, CAND_RANKS_CSV) if row["table"] in ("candidates", "variants") \
+        else (RESULTS_CSV, RANKS_CSV)
     if not res_csv.is_file():
         pd.DataFrame(columns=list(row)).to_csv(res_csv, index=False)
         pd.read_csv(RANKS_CSV)[["theme", "n_notes"]].to_csv(ranks_csv, index=False)

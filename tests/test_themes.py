@@ -447,3 +447,113 @@ def test_learned_melody_chroma_follows_the_rendered_top_voice():
     folded = np.argmax(melody.fold_pitch_classes(melody.log_pitch(P))[:, voiced], axis=0) == pc
     assert learned.mean() > folded.mean() + 0.2, (learned.mean(), folded.mean())
     assert learned.mean() > 0.6
+
+
+# --------------------------------------------------------------------------- themes in an inner voice
+
+def test_second_voice_on_hand_made_notes():
+    notes = pd.DataFrame({"start": [0.0, 0.0, 0.0, 0.3], "end": [0.5, 0.5, 0.3, 0.5], "pitch": [72, 64, 67, 55]})
+    R = themes.note_roll(notes, 10.0, 6)
+    second = themes.second_voice(R)
+    # frame n covers [(n - .5)/10, (n + .5)/10); a note counts from half a frame on. Frames 0-3: C5 on
+    # top, G4 second (G4 fills half of frame 3); frames 4-5: E4 second (the G3 bass from 0.3 s is lower)
+    got = [int(np.argmax(second[:, n])) + 21 if second[:, n].any() else None for n in range(6)]
+    assert got == [67, 67, 67, 67, 64, 64]
+    assert np.all(second.sum(axis=0) <= 1) and not np.any(second * themes.skyline(R))
+    alone = themes.note_roll(pd.DataFrame({"start": [0.0], "end": [0.5], "pitch": [60]}), 10.0, 5)
+    assert not themes.second_voice(alone).any()  # one voice: no second voice
+    with pytest.raises(ValueError, match="R must"):
+        themes.second_voice(np.zeros(5))
+
+
+def test_voice_blend_on_hand_made_chroma():
+    top = np.zeros((12, 3))
+    top[0] = 1.0  # the top voice plays C in every frame
+    others = np.zeros((12, 3))
+    others[0, :] = 1.0  # the other voices double the C ...
+    others[7, 0] = 1.0  # ... and add G (frame 0), E (frame 1); frame 2: only the C
+    others[4, 1] = 1.0
+    X = themes.voice_blend(top, others, weight=0.5)
+    # frame 0: A = e_C, O/|O| = (e_C + e_G)/sqrt 2, times (1 - A) -> e_G; X = (e_C + 0.5 e_G) / sqrt(1.25)
+    np.testing.assert_allclose(X[[0, 7], 0], np.array([1.0, 0.5]) / np.sqrt(1.25), atol=1e-6)
+    np.testing.assert_allclose(X[[0, 4], 1], np.array([1.0, 0.5]) / np.sqrt(1.25), atol=1e-6)
+    # frame 2: nothing but the top voice's C remains -> B is silent, normalised to the flat vector
+    flat = np.full(12, 1 / np.sqrt(12))
+    expect = np.eye(12)[0] + 0.5 * flat
+    np.testing.assert_allclose(X[:, 2], expect / np.linalg.norm(expect), atol=1e-6)
+    np.testing.assert_allclose(themes.voice_blend(top, others, weight=0.0), top, atol=1e-6)
+    kept = themes.voice_blend(top, others, weight=1.0, remove_top=False)
+    e = np.array([1 + 1 / np.sqrt(2), 1 / np.sqrt(2)])  # A + O/|O| on (C, G) in frame 0
+    np.testing.assert_allclose(kept[[0, 7], 0], e / np.linalg.norm(e), atol=1e-6)
+    with pytest.raises(ValueError, match="same shape"):
+        themes.voice_blend(top, others[:, :2])
+    with pytest.raises(ValueError, match="non-negative"):
+        themes.voice_blend(-top, others)
+    with pytest.raises(ValueError, match="weight"):
+        themes.voice_blend(top, others, weight=np.nan)
+
+
+def _toy_voice_db(kind):
+    """Two toy recordings (5 Hz): 'inner' has the theme C D E F G A in its second voice under a held B5;
+    'decoy' has C x E x G x on top (x = B, every second note wrong) over a held F#2 bass."""
+    from cmr.matching import Database
+
+    theme_pcs = [60, 62, 64, 65, 67, 69]
+    lead_in = pd.DataFrame({"start": [0.0], "end": [2.0], "pitch": [59]})
+    inner = pd.concat([lead_in, pd.DataFrame({"start": 2.0 + np.arange(6), "end": 3.0 + np.arange(6),
+                                              "pitch": theme_pcs}),
+                       pd.DataFrame({"start": [0.0], "end": [9.0], "pitch": [83]})])
+    decoy = pd.concat([lead_in, pd.DataFrame({"start": 2.0 + np.arange(6), "end": 3.0 + np.arange(6),
+                                              "pitch": [60, 71, 64, 71, 67, 71]}),
+                       pd.DataFrame({"start": [0.0], "end": [9.0], "pitch": [42]})])
+    feats = []
+    for notes in (inner, decoy):
+        R = themes.note_roll(notes, themes.FEATURE_RATE, 45)
+        top = themes.fold_chroma(themes.skyline(R))
+        if kind == "top":
+            feats.append(top)
+        else:
+            feats.append(themes.voice_blend(top, themes.fold_chroma(R), weight=0.7))
+    db = Database.from_features(feats, themes.FEATURE_RATE, doc_ids=["inner", "decoy"])
+    q = themes.theme_features(pd.DataFrame({"start": np.arange(6.0), "end": np.arange(1.0, 7.0),
+                                            "pitch": theme_pcs}))
+    curve = themes.match_theme(q, db, tempo_factors=(1.0,), transposition_invariant=False)
+    return themes.rank_documents(curve)
+
+
+def test_theme_in_the_second_voice_is_found_by_the_voice_blend_not_by_the_top_voice():
+    top = _toy_voice_db("top").set_index("doc_id")
+    blend = _toy_voice_db("blend").set_index("doc_id")
+    # top voice only: the decoy shares half of the theme's frames, the inner-voice recording none
+    assert top.loc["decoy", "rank"] == 1 and top.loc["inner", "cost"] > 0.9
+    assert top.loc["decoy", "cost"] == pytest.approx(0.5, abs=0.1)
+    # blend: the inner recording matches every theme frame at w / sqrt(1 + w^2) (0.57), the decoy half
+    # of them at 1 / sqrt(1 + w^2) (0.82) -> inner wins, at the theme's position (2 s)
+    assert blend.loc["inner", "rank"] == 1
+    assert blend.loc["inner", "cost"] == pytest.approx(1 - 0.7 / np.sqrt(1.49), abs=0.05)
+    assert blend.loc["decoy", "cost"] == pytest.approx(1 - 0.5 / np.sqrt(1.49), abs=0.05)
+    assert blend.loc["inner", "start"] == pytest.approx(2.0, abs=0.2)
+
+
+def test_log_likelihood_features_give_the_mean_negative_log_probability():
+    from cmr.matching import Database
+
+    rng = np.random.default_rng(3)
+    P = rng.dirichlet(np.ones(12), size=30).T * rng.uniform(0.5, 1.0, 30)  # (12, 30), columns sum <= 1
+    F = themes.log_likelihood_features(P, eps=0.01)
+    cond = P / P.sum(axis=0)
+    np.testing.assert_allclose(F, np.log(cond + 0.01), rtol=1e-5)
+    db = Database.from_features([F], themes.FEATURE_RATE, normalize=False)
+    pcs = [0, 4, 7, 7, 2, 11]  # a one-hot query of six frames
+    q = np.zeros((12, 6), np.float32)
+    q[pcs, np.arange(6)] = 1.0
+    curve = themes.match_theme(q, db, tempo_factors=(1.0,), transposition_invariant=False)
+    brute = [1 - np.mean(np.log(cond[pcs, n + np.arange(6)] + 0.01)) for n in range(25)]
+    np.testing.assert_allclose(curve.cost[:25], brute, rtol=1e-4)
+    raw = themes.log_likelihood_features(P, eps=0.1, conditional=False)
+    np.testing.assert_allclose(raw, np.log(P + 0.1), rtol=1e-5)
+    assert np.all(np.isfinite(themes.log_likelihood_features(np.zeros((12, 4)))))  # silence: log eps
+    with pytest.raises(ValueError, match="eps"):
+        themes.log_likelihood_features(P, eps=0.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        themes.log_likelihood_features(-P)

@@ -485,6 +485,32 @@ def skyline(R, min_share: float = 0.5) -> np.ndarray:
     return out
 
 
+def second_voice(R, min_share: float = 0.5) -> np.ndarray:
+    """Keep per frame only the highest pitch *below* the :func:`skyline` pitch (the second voice from the top).
+
+    A pitch counts as sounding when it fills at least ``min_share`` of the
+    frame (as in :func:`skyline`); frames with fewer than two sounding
+    pitches have no second voice. Used to diagnose themes that lie in an
+    inner voice (voice crossing, a melody below a descant).
+
+    Parameters
+    ----------
+    R : np.ndarray, shape (p, N), a :func:`note_roll`
+
+    Returns
+    -------
+    np.ndarray, shape (p, N), float32, one-hot per frame (zero columns where fewer than two pitches sound)
+    """
+    R = np.asarray(R)
+    if R.ndim != 2:
+        raise ValueError(f"R must have shape (pitches, N), got {R.shape}")
+    on = R >= min_share
+    has = on.any(axis=0)
+    top = R.shape[0] - 1 - np.argmax(on[::-1], axis=0)
+    on[top[has], np.flatnonzero(has)] = False
+    return skyline(on.astype(np.float32), 0.5)
+
+
 def fold_chroma(R, first_pitch: int = 21) -> np.ndarray:
     """Fold a (pitches, N) matrix to (12, N) pitch classes (row ``i`` = MIDI ``first_pitch + i``)."""
     R = np.asarray(R, dtype=np.float32)
@@ -684,6 +710,95 @@ def salience_chroma(P, first_pitch: int = 21, gamma: float = 10.0, n_harmonics: 
     for i in range(npitch):
         C[pitches[i] % 12] += M[i]
     return C.astype(np.float32)
+
+
+def voice_blend(top, others, weight: float = 0.7, remove_top: bool = True) -> np.ndarray:
+    """Top-voice chroma plus a weighted share of the other voices' chroma, for themes not always on top.
+
+    .. math::
+
+        A = \\frac{T}{\\lVert T\\rVert},\\quad
+        \\hat O = \\frac{O}{\\lVert O\\rVert},\\quad
+        B = \\frac{\\hat O \\odot (1 - A)}{\\lVert \\hat O \\odot (1 - A)\\rVert},\\quad
+        X = \\frac{A + w B}{\\lVert A + w B\\rVert}
+
+    per frame (Euclidean norms over the 12 pitch classes, by
+    :func:`cmr.chroma.normalize`: a silent frame becomes the flat unit
+    vector, as in every other database feature). ``T`` is a top-voice
+    chroma (e.g. the learned melody chroma of
+    :func:`cmr.melody.learned_chroma`), ``O`` a chroma of all or of the
+    other voices (e.g. :func:`salience_chroma` without skyline weighting).
+    The factor ``1 - A`` takes out the pitch classes the top voice already
+    covers (``remove_top=False`` keeps ``O`` as it is, for an ``O`` that
+    holds only the other voices). A theme that lies in an inner voice for a
+    while (voice crossing, a descant over the tune) then still matches the
+    frames where it is not the highest note, at a lower similarity: a pitch
+    class absent from ``T`` gets at most ``w / sqrt(1 + w^2)`` (0.57 for
+    ``w = 0.7``) instead of up to 1. Chosen on the development themes of
+    notebook 06's dataset: ``w = 0.7`` with ``O`` the all-voice salience
+    (plateau 0.6-1.0; see ``scripts/eval_themes.py``, kind ``learned_blend``).
+
+    Parameters
+    ----------
+    top, others : np.ndarray, shape (12, N), non-negative
+    weight : float >= 0, the share ``w`` of the other voices
+    remove_top : bool
+
+    Returns
+    -------
+    np.ndarray, shape (12, N), float32, l2-normalised frames
+    """
+    from . import chroma
+
+    T = np.asarray(top, dtype=np.float64)
+    O = np.asarray(others, dtype=np.float64)
+    if T.ndim != 2 or T.shape != O.shape:
+        raise ValueError(f"top and others must have the same shape (12, N), got {T.shape} and {O.shape}")
+    if not (np.all(np.isfinite(T)) and np.all(np.isfinite(O))) or np.any(T < 0) or np.any(O < 0):
+        raise ValueError("top and others must be finite and non-negative")
+    if not (np.isfinite(weight) and weight >= 0):
+        raise ValueError(f"weight must be a finite number >= 0, got {weight}")
+    A = chroma.normalize(T, "l2").astype(np.float64)
+    B = chroma.normalize(O, "l2")
+    if remove_top:
+        B = chroma.normalize(B * (1.0 - A), "l2")
+    return chroma.normalize(A + weight * B, "l2")
+
+
+def log_likelihood_features(C, eps: float = 0.01, conditional: bool = True) -> np.ndarray:
+    """Database features that turn diagonal matching into a log-likelihood cost.
+
+    For pitch-class probabilities ``C`` (e.g. a pooled
+    :func:`cmr.melody.learned_chroma`) the features are
+    ``F = log(C / sum_c C + eps)`` (``conditional=True``: probabilities given
+    that a note sounds) or ``log(C + eps)``. The matching kernel of
+    :func:`cmr.matching.diagonal_matching` computes ``1 - <q, F>`` per frame
+    for a unit query frame ``q``; for a one-hot query frame of pitch class
+    ``c`` this is ``1 - log(p_c + eps)``: the matching cost becomes one plus
+    the mean negative log-probability of the theme's pitch classes (build
+    the database with ``normalize=False``).
+
+    Parameters
+    ----------
+    C : np.ndarray, shape (12, N), non-negative probabilities
+    eps : float > 0, floor of the probabilities (bounds the cost of a frame by ``1 - log eps``)
+    conditional : bool
+
+    Returns
+    -------
+    np.ndarray, shape (12, N), float32, values <= log(1 + eps)
+    """
+    C = np.asarray(C, dtype=np.float64)
+    if C.ndim != 2:
+        raise ValueError(f"C must have shape (12, N), got {C.shape}")
+    if not np.all(np.isfinite(C)) or np.any(C < 0):
+        raise ValueError("C must contain finite non-negative probabilities")
+    if not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"eps must be a finite number > 0, got {eps}")
+    if conditional:
+        s = C.sum(axis=0, keepdims=True)
+        C = np.where(s > 0, C / np.where(s > 0, s, 1.0), 0.0)
+    return np.log(C + eps).astype(np.float32)
 
 
 def database_features(y, sr: float, kinds=FEATURE_KINDS, feature_rate: float = FEATURE_RATE,
