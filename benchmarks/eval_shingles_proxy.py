@@ -42,7 +42,8 @@ excerpts per version; own version excluded; relevant = the other versions
 of the same work; exact search in the reduced space; MAP. Rows: PCA of the
 proxy database; the installed per-K models (as their metadata says); the
 candidate models kept by ``scripts/train_embedding.py --select --tag T``
-(``--candidates A:refit B:wrefit ...``, USE = own / refit / wrefit;
+(``--candidates A:refit B:wrefit ...``, USE = own / refit / wrefit / swap (PCA of the
+collection as projection); TAG may be a folder holding ``embedding_K<K>.npz``;
 ``A:refit@0.5`` = the same with the learned correction halved, see
 :meth:`cmr.embedding.Embedding.with_correction_scale`).
 
@@ -281,13 +282,19 @@ def reducer(spec: str, K: int, db_X):
         if net.meta.get("search_projection") == "refit":
             net = net.fit_projection(db_X)
         return net.embed
-    tag, use = spec.split(":")
+    tag, use = spec.rsplit(":", 1)
     use, _, alpha = use.partition("@")
-    net = embedding.load(cache_dir("shingles") / "select" / f"{tag}_K{K}.npz")
+    if "/" in tag:      # a folder holding embedding_K<K>.npz (e.g. earlier committed weights from git)
+        net = embedding.load(Path(tag) / f"embedding_K{K}.npz")
+    else:
+        net = embedding.load(cache_dir("shingles") / "select" / f"{tag}_K{K}.npz")
     if alpha:
         net = net.with_correction_scale(float(alpha))
     if use == "own":
         return net.embed
+    if use == "swap":      # the collection's PCA in place of the network's projection
+        p = PCA(K).fit(db_X)
+        return net.with_projection(p.mean_, p.components_).embed
     if use == "refit":
         plain = net.with_projection(net.proj_mu, net.params["P"].T)
         plain.noise_cov = None
@@ -340,6 +347,8 @@ def main(argv=None):
     ap.add_argument("--candidates", nargs="*", default=[], metavar="TAG:USE")
     ap.add_argument("--no-installed", action="store_true")
     ap.add_argument("--queries-per-recording", type=int, default=10)
+    ap.add_argument("--record", action="store_true",
+                    help="write the PCA / installed proxy MAP into the installed weights' metadata")
     ap.add_argument("--out", type=Path, default=None, help="write per-query APs (npz) here")
     args = ap.parse_args(argv)
     if args.build:
@@ -369,6 +378,17 @@ def main(argv=None):
             d = aps[s][k] - aps["PCA"][k]
             cells.append(f"{d.mean():+.3f}±{d.std(ddof=1) / np.sqrt(len(d)):.3f}")
         print(f"| {s} | " + " | ".join(cells) + " |")
+    if args.record and "installed" in specs:
+        # store the proxy scores with the installed weights (notebook 05 prints them)
+        for k in args.ks:
+            net = embedding.load(embedding.weights_path(k))
+            net.meta["proxy"] = {"draws": list(args.seed), "queries": int(n_q), "PCA": round(rows["PCA"][k], 4),
+                                 "learned": round(rows["installed"][k], 4),
+                                 "per_draw": {str(seed): {"PCA": round(r["PCA"][k], 4),
+                                                          "learned": round(r["installed"][k], 4)}
+                                              for seed, (r, _) in zip(args.seed, per_seed)}}
+            net.save(embedding.weights_path(k))
+        print("proxy scores recorded in the installed weights' metadata")
     if args.out:
         np.savez(args.out, **{f"{s}__{k}": aps[s][k] for s in specs for k in args.ks})
     return rows
