@@ -83,6 +83,9 @@ def main(argv=None):
     ap.add_argument("--csv", type=Path, default=None, help="also write the table (K, method, MAP) here")
     ap.add_argument("--refit", action="store_true",
                     help="also: learned correction + PCA refitted on the corrected database shingles")
+    ap.add_argument("--stats", action="store_true",
+                    help="only print label-free chroma statistics of the database shingles "
+                         "(compared with the rendered proxy of eval_shingles_proxy.py) and stop")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -91,6 +94,11 @@ def main(argv=None):
     Q, qdoc = make_queries(feats, 20, args.queries_per_recording)
     print(f"{len(feats)} recordings, {len(db)} database shingles, {len(Q)} queries "
           f"({time.perf_counter() - t0:.1f} s)")
+    if args.stats:
+        from eval_shingles_proxy import chroma_stats   # same folder
+
+        print("label-free CENS statistics:", {k: round(v, 3) for k, v in chroma_stats(db.X[::5]).items()})
+        return None
 
     if args.pca_source == "database":
         pca_full = PCA(240).fit(db.X)

@@ -31,8 +31,24 @@ Run: ``.venv/bin/python scripts/train_embedding.py`` (1-3 min per K on a
 busy 2-core machine; add ``--ks 10 5`` to retrain only some;
 ``--fixed-projection --gain 0 --sharpen 0`` reproduces the first version).
 
-The committed weights (third version) are models trained during selection
-and installed as validated::
+The committed weights (fourth version, session 14) were chosen per K on a
+rendered *proxy* of the real collection (``benchmarks/eval_shingles_proxy.py``:
+piano-heavy, realistic tempo ratios) among models trained as below::
+
+    V3=.cache/shingles/training_shingles_v3.npz   # scripts/build_shingle_training_piano.py --time-budget 840
+    train_embedding.py --data $V3 --refit-every 50 --candidates 32 --no-shift-augment --whiten-after 3 --tag D --ks $KS
+    train_embedding.py --data $V3 --refit-every 50 --candidates 32 --no-shift-augment --sharpen 0 --gain 0 --whiten-after 3 --tag E --ks $KS
+    train_embedding.py --data $V3 --steps 0 --whiten-after 3 --tag B3 --ks $KS
+    # plus A, B, C of the third version (below); candidates compared with
+    eval_shingles_proxy.py --build --seed 314 315 --candidates A:refit A:refit@0.5 ... (see its docstring)
+    I="240=D:refit 30=D:wrefit@0.5 20=D:refit@0.5 15=D:refit@0.5 10=A:refit@0.5 7=B:wrefit 5=A:refit@0.25 3=B:wrefit"
+    train_embedding.py --install $I --selected-by "benchmarks/eval_shingles_proxy.py ..."
+    eval_shingles_proxy.py --seed 314 315 --record     # proxy scores into the weights' metadata
+
+(``@0.5`` = the learned correction at half strength,
+``Embedding.with_correction_scale``). The third version's models were
+trained during selection on held-out rendered corpus pieces and installed
+as validated::
 
     V1=.cache/shingles/training_shingles.npz      # build_shingle_training_data.py
     V2=.cache/shingles/training_shingles_v2.npz   # build_shingle_training_data.py --v2 --time-budget 1500
