@@ -466,8 +466,9 @@ aria; 10 versions each with GM piano timbres, sustain pedal, tempo ratios
 evaluated with the protocol of section 6 (two independent draws of
 versions, 2,800 queries). Its chroma statistics, which need no labels,
 match the real collection closely (mean frame entropy 1.80 against 1.79,
-share of near-zero chroma entries 0.41 against 0.42), while the training
-renderings do not (entropy 2.0). Candidates: networks A (v2, triplets not
+share of near-zero chroma entries 0.41 against 0.42), while the first two
+training renderings do not (entropy 2.00 and 2.05, near-zero share 0.27
+and 0.25; v3: 1.71 and 0.46). Candidates: networks A (v2, triplets not
 transposed), C (A with transposition), D (v3, as A), E (v3, no
 distortion), B and B3 (no training, only the noise covariance, from v2 /
 v3), each with the PCA or the whitened refit, the network's own projection
