@@ -22,6 +22,15 @@ small collection notebook 05 computes its MAP table on.
 
 Run: ``.venv/bin/python scripts/build_shingle_training_data.py`` (about
 10-20 min on 2 cores, most of it parsing scores the first time).
+
+Silent-tail defect (fixed in session 14, round 2): the v1 / v2 caches were
+built when the score was cut by its notes only, so the renderings ran on
+silently to the end of the score (see :func:`cut_score`, now used). Instead
+of re-rendering, ``--clean FILE ...`` writes ``FILE_clean.npz`` without the
+shingles that have more than ``--max-silent`` (default 2) silent frames
+(:func:`silent_frames`) and without the pairs built on them
+(:func:`drop_silent`); the cleaned v1 / v2 / v3 files trained the
+candidates of session 14, round 2.
 """
 from __future__ import annotations
 
@@ -111,6 +120,8 @@ def build_testset(n_versions: int, max_seconds: float, sr: int) -> None:
         notes = symbolic.cached_score_notes(name)
         bpm = float(notes.attrs.get("bpm") or 96.0)
         limit = max_seconds * bpm / 60.0
+        # kept as the committed collection was built: notes cut, bar table not (see cut_score);
+        # 1.4 % of its CENS frames are silent (most chorales end before the limit)
         attrs = dict(notes.attrs)
         notes = notes[notes["start_beat"] < limit].copy()
         notes.attrs.update(attrs)
@@ -126,6 +137,89 @@ def build_testset(n_versions: int, max_seconds: float, sr: int) -> None:
     np.savez_compressed(out, cens=np.concatenate(feats, axis=1).astype(np.float16), lengths=lengths,
                         piece=np.array(names), version=np.array(versions))
     print(f"{len(set(names))} pieces x {n_versions} versions, {lengths.sum()} CENS frames -> {out}")
+
+
+def cut_score(notes, limit: float):
+    """The score up to the first bar line at or after beat ``limit``: notes *and* bar table.
+
+    Until session 14 the training sets were cut by dropping the notes that
+    start after ``limit`` only; the measure table in ``notes.attrs`` (which
+    the renderer's tempo map follows) still ran to the end of the score, so
+    every version went on in silence after the last kept note (19 % of the
+    v1 and 30 % of the v2 training shingles were silent frames). This cuts
+    both, with ``truncate`` of ``benchmarks/eval_shingles_proxy.py`` (the
+    same cut as the proxy and the v3 set). A score that ends before
+    ``limit`` is returned unchanged.
+    """
+    if len(notes) == 0 or notes["start_beat"].max() <= limit:
+        return notes
+    return _proxy_module().truncate(notes, limit)
+
+
+def _proxy_module():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location(
+        "eval_shingles_proxy", Path(__file__).resolve().parents[1] / "benchmarks" / "eval_shingles_proxy.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def silent_frames(X, length: int = LENGTH, spread: float = 0.05) -> np.ndarray:
+    """Which frames of each shingle are silent: (n, length) bool.
+
+    CENS of silence is flat (all 12 values equal after normalisation), so a
+    frame counts as silent when ``max - min <= spread * max`` over its 12
+    pitch classes (an all-zero frame too). Shingle rows hold the frames one
+    after the other (12 values each, see cmr.shingles).
+    """
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim != 2 or X.shape[1] != 12 * length:
+        raise ValueError(f"silent_frames: X must have shape (n, {12 * length}), got {X.shape}")
+    fr = X.reshape(len(X), length, 12)
+    mx, mn = fr.max(axis=2), fr.min(axis=2)
+    return (mx - mn) <= spread * mx
+
+
+def drop_silent(data: dict, max_silent: int = 2) -> tuple[dict, dict]:
+    """Remove the shingles with more than ``max_silent`` silent frames, and every pair that uses one.
+
+    ``data``: the fields of a training file (``X``, ``piece``, ``version``,
+    ``start``, ``beat``, ``pairs``, ...). Row fields are filtered, ``pairs``
+    re-indexed; the piece list (``pieces``) and piece / version numbers are
+    kept, so that held-out piece choices stay the same. Returns the new
+    fields and counts (shingles / pairs before and dropped, all-silent
+    shingles).
+    """
+    X = data["X"]
+    n_sil = silent_frames(X).sum(axis=1)
+    keep = n_sil <= max_silent
+    new = -np.ones(len(X), dtype=np.int64)
+    new[keep] = np.arange(int(keep.sum()))
+    pairs = new[data["pairs"]]
+    ok = (pairs >= 0).all(axis=1)
+    out = {k: (v[keep] if k in ("X", "piece", "version", "start", "beat") else v) for k, v in data.items()}
+    out["pairs"] = pairs[ok]
+    counts = {"shingles": int(len(X)), "dropped_shingles": int((~keep).sum()),
+              "all_silent": int((n_sil == X.shape[1] // 12).sum()), "pairs": int(len(ok)),
+              "dropped_pairs": int((~ok).sum()),
+              "pieces_left": int(len(np.unique(out["piece"]))), "pieces_before": int(len(np.unique(data["piece"])))}
+    return out, counts
+
+
+def clean_file(path, max_silent: int = 2):
+    """Write ``<path stem>_clean.npz`` beside a training file with the silent shingles dropped."""
+    from pathlib import Path
+
+    path = Path(path)
+    with np.load(path) as f:
+        data = {k: f[k] for k in f.files}
+    out, counts = drop_silent(data, max_silent)
+    dest = path.with_name(path.stem + "_clean.npz")
+    np.savez(dest, **out)
+    return dest, counts
 
 
 def random_version(rng, name: str, piece_bpm: float) -> synth.Version:
@@ -190,7 +284,18 @@ def main(argv=None):
     ap.add_argument("--v2", action="store_true",
                     help="second training set: the first set's pieces plus extra_pieces(), versions drawn by "
                          "random_version_v2 (piano-heavy, wider tempo), written to training_shingles_v2.npz")
+    ap.add_argument("--clean", nargs="*", default=None, metavar="FILE",
+                    help="instead: write FILE_clean.npz for each training file, without the shingles that "
+                         "have more than --max-silent silent (flat CENS) frames and the pairs built on them")
+    ap.add_argument("--max-silent", type=int, default=2)
     args = ap.parse_args(argv)
+    if args.clean is not None:
+        for path in args.clean:
+            dest, c = clean_file(path, args.max_silent)
+            print(f"{path}: dropped {c['dropped_shingles']} of {c['shingles']} shingles "
+                  f"({c['all_silent']} all silent) and {c['dropped_pairs']} of {c['pairs']} pairs; "
+                  f"pieces {c['pieces_before']} -> {c['pieces_left']} -> {dest}")
+        return
     if args.testset:
         build_testset(args.versions, 60.0, args.sr)
         return
@@ -217,11 +322,7 @@ def main(argv=None):
             skipped.append((name, "too few notes"))
             continue
         bpm = float(notes.attrs.get("bpm") or 96.0)
-        limit = args.max_seconds * bpm / 60.0
-        if notes["start_beat"].max() > limit:
-            attrs = dict(notes.attrs)
-            notes = notes[notes["start_beat"] < limit].copy()
-            notes.attrs.update(attrs)
+        notes = cut_score(notes, args.max_seconds * bpm / 60.0)
         per_version = []
         for v in range(args.versions):
             version = make_version(rng, f"v{v}", bpm)

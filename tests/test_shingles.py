@@ -94,3 +94,62 @@ def test_resample_time_endpoints_and_identity():
 def test_excerpt_starts():
     assert sh.excerpt_starts(120, 20, 4).tolist() == [12, 38, 62, 88]
     assert sh.excerpt_starts(10, 20, 4).size == 0
+
+
+def _training_builder():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "build_shingle_training_data.py"
+    spec = importlib.util.spec_from_file_location("build_shingle_training_data", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_training_builder_cuts_notes_and_bar_table_so_no_silent_tail():
+    """Regression: cutting only the notes left the renderer's bar table (tempo map) running on."""
+    from music21 import meter, note, stream
+
+    from cmr import symbolic, synth
+
+    score = stream.Score()
+    part = stream.Part()
+    part.append(meter.TimeSignature("4/4"))
+    for i in range(32):                       # 8 measures of quarter notes
+        part.append(note.Note(60 + i % 12, quarterLength=1))
+    score.insert(0, part)
+    notes = symbolic.score_notes(score)
+    assert len(notes.attrs["measure_starts"]) == 8
+    cut = _training_builder().cut_score(notes, 10.0)     # beat 10 lies in measure 3 -> keep 3 measures
+    assert len(cut.attrs["measure_starts"]) == 3 and len(cut) == 12 and cut["end_beat"].max() == 12
+    v = synth.Version(bpm=120, programs=0)                 # 0.5 s per beat, 1 s release tail
+    assert abs(synth.render(cut, v).duration - (12 * 0.5 + 1.0)) < 0.1
+    # the old cut (notes only): the rendering runs on to the end of the 8 measures in silence
+    old = notes[notes["start_beat"] < 10.0].copy()
+    old.attrs.update(notes.attrs)
+    assert abs(synth.render(old, v).duration - (32 * 0.5 + 1.0)) < 0.1
+    assert _training_builder().cut_score(notes, 40.0) is notes   # score shorter than the limit: unchanged
+
+
+def test_drop_silent_removes_flat_shingles_and_reindexes_pairs():
+    mod = _training_builder()
+    rng = np.random.default_rng(0)
+    X = rng.random((5, 240)).astype(np.float32) + 0.1
+    fr = X.reshape(5, 20, 12)
+    fr[1, 17:] = 0.3          # 3 silent (flat) frames -> dropped with max_silent=2
+    fr[3, :] = 0.2            # all silent
+    fr[4, 19:] = 0.5          # 1 silent frame -> kept
+    X = fr.reshape(5, 240)
+    assert mod.silent_frames(X).sum(axis=1).tolist() == [0, 3, 0, 20, 1]
+    data = {"X": X, "piece": np.array([0, 0, 1, 1, 1]), "version": np.array([0, 1, 0, 1, 2]),
+            "start": np.arange(5), "beat": np.arange(5.0), "pairs": np.array([[0, 1], [2, 4], [4, 2], [3, 2], [0, 2]]),
+            "pieces": np.array(["a", "b"])}
+    out, c = mod.drop_silent(data, max_silent=2)
+    # kept rows 0, 2, 4 -> new 0, 1, 2; pairs using rows 1 or 3 are gone
+    assert np.array_equal(out["X"], X[[0, 2, 4]]) and out["start"].tolist() == [0, 2, 4]
+    assert out["pairs"].tolist() == [[1, 2], [2, 1], [0, 1]]
+    assert (c["dropped_shingles"], c["all_silent"], c["dropped_pairs"]) == (2, 1, 2)
+    assert out["pieces"] is data["pieces"]
+    with pytest.raises(ValueError, match="silent_frames"):
+        mod.silent_frames(np.zeros((2, 100)))
