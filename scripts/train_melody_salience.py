@@ -311,6 +311,8 @@ GRID = [
     {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413,
      "dilation": 2, "seed": 2},
     {"context": 3, "hidden": (1024, 512), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 2},
+    {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 5},
+    {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 6},
 ]
 
 
@@ -438,7 +440,8 @@ def train(args) -> None:
     for col, default in (("dilation", 1), ("tilt_db", 0.0), ("eq_db", 0.0), ("noise", 0.0), ("seed", 0)):
         table[col] = table[col].fillna(default) if col in table else default
     table = table.drop_duplicates(["context", "hidden", "epochs", "shift", "decay", "pieces", "dilation",
-                                   "tilt_db", "eq_db", "noise", "seed"], keep="last")
+                                   "tilt_db", "eq_db", "noise", "seed"] + (["members"] if "members" in table else []),
+                                  keep="last")  # ensemble rows differ only in their members
     table["chosen"] = table["learned"] == table["learned"].max()
     table.to_csv(out_csv, index=False)
     if best[0] <= prev_best:
