@@ -22,7 +22,12 @@ Matching
     emphasises the highest sounding line), :func:`match_theme` (subsequence
     matching with several tempo factors, optional 12-shift transposition
     invariance and tuning compensation), :func:`rank_documents` (one score
-    per recording: its best match).
+    per recording: its best match). :func:`voice_blend` adds the other
+    voices to a top-voice feature at a lower weight (themes that are not
+    always the highest voice); :func:`second_voice` is its ground-truth
+    counterpart for diagnosis; :func:`log_likelihood_features` turns the
+    matching cost into a negative log-likelihood of pitch-class
+    probabilities.
 
 Evaluation
     :func:`top_k_accuracy` and :func:`position_overlap`.
