@@ -32,6 +32,17 @@ Stages (run one by name, in order):
     Learned chroma of every database recording from the cached database pitch
     energies (``build_theme_dataset.py pitch``) -> ``.cache/themes/learned/``;
     the database itself is only touched here, after training.
+``second``
+    Second-voice targets of every training / validation piece (the highest
+    note below the top voice per 0.1 s frame, :func:`cmr.melody.second_voice_targets`)
+    from the same note roll the top-voice targets come from, without
+    synthesising audio (:func:`cmr.themes.version_notes`; checked by
+    recomputing the cached top-voice targets) -> ``.cache/melody/second/``.
+    Then ``train --voice second`` trains second-voice nets (same GRID rows;
+    validation metric: pitch-class accuracy on frames WITH a second voice;
+    results in ``lib/cmr/data/melody_grid_second.csv``; weights only under
+    ``.cache/melody/candidates/``, never the committed file), and
+    ``apply --weights <file> --kind learned_second`` caches their chroma.
 
 Usage::
 
@@ -40,6 +51,8 @@ Usage::
     nice -n 5 .venv/bin/python scripts/train_melody_salience.py train
     .venv/bin/python scripts/train_melody_salience.py apply
     .venv/bin/python scripts/eval_themes.py --only learned
+    .venv/bin/python scripts/train_melody_salience.py second
+    nice -n 5 .venv/bin/python scripts/train_melody_salience.py train --voice second --grid 6
 """
 from __future__ import annotations
 
@@ -65,6 +78,8 @@ EXCLUDED_CSV = DATA / "melody_excluded.csv"
 GRID_CSV = DATA / "melody_grid.csv"
 #: Round 5 (settings tried after database evaluation 3; the committed model is still round 4's):
 CAND_GRID_CSV = DATA / "melody_grid_candidates.csv"
+#: Session 14: second-voice nets (``train --voice second``).
+SECOND_GRID_CSV = DATA / "melody_grid_second.csv"
 
 
 def recorded_best() -> float:
@@ -270,14 +285,48 @@ def render(args) -> None:
     print(f"rendered {total / 3600:.2f} h")
 
 
-def load_split(split: str):
+def second_file(piece: str) -> Path:
+    return cache_dir("melody", "second") / f"{piece}.npy"
+
+
+def load_split(split: str, voice: str = "top"):
+    """(pitch energies, targets) of the pieces of one split; ``voice='second'``: second-voice targets."""
     kept = pd.read_csv(TRAIN_CSV)
     rows = kept[kept.split == split]
     out = []
     for p in rows.piece:
         with np.load(data_file(p)) as z:
-            out.append((z["P"], z["y"]))
+            if voice == "second":
+                if not second_file(p).is_file():
+                    raise SystemExit(f"no second-voice targets for {p}: run train_melody_salience.py second")
+                out.append((z["P"], np.load(second_file(p))))
+            else:
+                out.append((z["P"], z["y"]))
     return out
+
+
+def second(args) -> None:
+    """Second-voice targets of every kept piece from its rendered notes (no audio synthesis)."""
+    from tqdm import tqdm
+
+    kept = pd.read_csv(TRAIN_CSV)
+    kept = kept[kept.split.isin(["train", "val"])]
+    same = total = voiced2 = 0
+    for row in tqdm(list(kept.itertuples()), desc="second-voice targets", unit="piece", mininterval=10):
+        notes, attrs = pd.read_pickle(cache_dir("melody", "notes") / f"{row.piece}.pkl")
+        notes.attrs.update(attrs)
+        version = themes.make_version(json.loads(row.version), float(row.qpm), float(notes.attrs["end_beat"]),
+                                      name="melody-train")
+        with np.load(data_file(row.piece)) as z:
+            y = z["y"]
+        R = themes.note_roll(themes.version_notes(notes, version), themes.FINE_RATE, y.size)
+        same += int((melody.top_voice_targets(themes.skyline(R)) == y).sum())  # same roll as the render stage?
+        total += y.size
+        y2 = melody.second_voice_targets(R)
+        voiced2 += int((y2 < melody.N_PITCHES).sum())
+        np.save(second_file(row.piece), y2)
+    print(f"{len(kept)} pieces, {total} frames: recomputed top-voice targets equal the cached ones on "
+          f"{same / total:.4%} of frames; {voiced2 / total:.1%} of frames have a second voice")
 
 
 #: Hyperparameter grid (context frames each side, hidden sizes, epochs, pitch-shift augmentation).
@@ -362,7 +411,9 @@ def build_inputs(net, pieces, shift: int = 0, aug=None, rng=None):
 
 def pc_accuracy(net, pieces) -> dict:
     """Validation metrics: pitch-class accuracy of the argmax of the learned chroma on frames with a top
-    voice, and the same for the plain folded pitch energies and salience_chroma (baselines)."""
+    voice, and the same for the plain folded pitch energies and salience_chroma (baselines). With
+    second-voice targets (``load_split(..., 'second')``): the same on frames WITH a second voice (the
+    baselines then measure how often the strongest pitch class is the second voice's)."""
     hit = hit_fold = hit_sal = n = 0
     for P, y in pieces:
         voiced = y < melody.N_PITCHES
@@ -377,11 +428,12 @@ def pc_accuracy(net, pieces) -> dict:
     return {"learned": hit / n, "folded": hit_fold / n, "salience": hit_sal / n, "frames": n}
 
 
-def fit(cfg: dict, train_pieces, seed: int = 0, batch: int = 256, lr: float = 1e-3, log=print):
+def fit(cfg: dict, train_pieces, seed: int = 0, batch: int = 256, lr: float = 1e-3, log=print,
+        voice: str = "top"):
     from cmr.embedding import Adam
 
     net = melody.MelodyNet(context=cfg["context"], hidden=cfg["hidden"], seed=seed,
-                           dilation=int(cfg.get("dilation", 1)))
+                           dilation=int(cfg.get("dilation", 1)), voice=voice)
     shifts = range(-cfg["shift"], cfg["shift"] + 1) if cfg["shift"] else [0]
     decay = float(cfg.get("decay", 0.0))
     rng = np.random.default_rng(seed)
@@ -409,7 +461,9 @@ def fit(cfg: dict, train_pieces, seed: int = 0, batch: int = 256, lr: float = 1e
 
 
 def train(args) -> None:
-    train_p, val_p = load_split("train"), load_split("val")
+    train_p, val_p = load_split("train", args.voice), load_split("val", args.voice)
+    if args.voice == "second" and args.grid_csv == GRID_CSV:
+        args.grid_csv = SECOND_GRID_CSV
     n_tr = sum(y.size for _, y in train_p)
     print(f"{len(train_p)} training pieces ({n_tr} frames, {n_tr / themes.FINE_RATE / 3600:.2f} h), "
           f"{len(val_p)} validation pieces")
@@ -418,11 +472,12 @@ def train(args) -> None:
     for i in idx:
         cfg = GRID[i]
         t0 = time.perf_counter()
-        net = fit(cfg, train_p, seed=int(cfg.get("seed", 0)))
-        net.save(cache_dir("melody", "candidates") / f"grid{i}.npz")  # every trained setting, for inspection
+        net = fit(cfg, train_p, seed=int(cfg.get("seed", 0)), voice=args.voice)
+        tag = "second_grid" if args.voice == "second" else "grid"
+        net.save(cache_dir("melody", "candidates") / f"{tag}{i}.npz")  # every trained setting, for inspection
         m = pc_accuracy(net, val_p)
         secs = time.perf_counter() - t0
-        results.append({"grid_index": i, **cfg, **{k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()},
+        results.append({"grid_index": i, "voice": args.voice, **cfg, **{k: round(v, 4) if isinstance(v, float) else v for k, v in m.items()},
                         "seconds": round(secs)})
         print(results[-1], flush=True)
         if best is None or m["learned"] > best[0]:
@@ -444,6 +499,10 @@ def train(args) -> None:
                                   keep="last")  # ensemble rows differ only in their members
     table["chosen"] = table["learned"] == table["learned"].max()
     table.to_csv(out_csv, index=False)
+    if args.voice == "second":  # a second-voice net never replaces the committed top-voice weights
+        path = best[2].save(args.save_to or cache_dir("melody", "candidates") / "second.npz")
+        print(f"second voice: best {best[1]} (validation pitch-class accuracy {best[0]:.4f}); wrote {path}")
+        return
     if best[0] <= prev_best:
         print(f"no setting beats the recorded best validation accuracy {prev_best:.4f}: weights kept")
         return
@@ -539,7 +598,9 @@ def apply(args) -> None:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("stage", choices=["select", "render", "train", "ensemble", "greedy", "apply"])
+    ap.add_argument("stage", choices=["select", "render", "second", "train", "ensemble", "greedy", "apply"])
+    ap.add_argument("--voice", choices=list(melody.VOICES), default="top",
+                    help="train: targets (second = highest note below the top voice; see stage 'second')")
     ap.add_argument("--overwrite", action="store_true")
     ap.add_argument("--freeze-split", action="store_true",
                     help="select: keep the train/val labels of the pieces already in melody_train_pieces.csv")
@@ -556,12 +617,12 @@ def main(argv=None) -> None:
     ap.add_argument("--ens-csv", type=Path, default=ENS_CSV, help="greedy: table of every ensemble tried")
     ap.add_argument("--weights", default=None, type=Path,
                     help="apply: weights file to use (default the committed one)")
-    ap.add_argument("--kind", default="learned", choices=["learned", "learned_ens"],
+    ap.add_argument("--kind", default="learned", choices=["learned", "learned_ens", "learned_second"],
                     help="apply: cache to fill (learned_ens = a candidate model, table 'candidates' of "
                          "eval_themes.py)")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    {"select": select, "render": render, "train": train, "ensemble": ensemble, "greedy": greedy,
+    {"select": select, "render": render, "second": second, "train": train, "ensemble": ensemble, "greedy": greedy,
      "apply": apply}[args.stage](args)
     print(f"done in {time.perf_counter() - t0:.0f} s")
 

@@ -391,6 +391,50 @@ def test_dilated_context_and_ensemble_round_trip(tmp_path):
         melody.MelodyEnsemble([])
 
 
+def test_second_voice_targets_on_a_hand_made_roll():
+    from cmr import melody
+
+    R = np.zeros((88, 5), np.float32)
+    R[[60 - 21, 64 - 21, 67 - 21], 0] = 1.0  # C major triad: second voice E4
+    R[60 - 21, 1] = 1.0  # one note: no second voice
+    R[[60 - 21, 64 - 21], 2] = 1.0
+    R[67 - 21, 2] = 0.3  # G4 sounds through only 30 % of the frame: not counted, so the second voice is C4
+    R[[40 - 21, 41 - 21], 4] = [0.5, 0.6]  # exactly at min_share: E2 below F2
+    y = melody.second_voice_targets(R)
+    np.testing.assert_array_equal(y, [64 - 21, 88, 60 - 21, 88, 40 - 21])
+    # the same as cmr.themes.second_voice (another implementation) read through top_voice_targets
+    np.testing.assert_array_equal(y, melody.top_voice_targets(themes.second_voice(R)))
+    rng = np.random.default_rng(5)
+    Rr = (rng.random((88, 200)) < 0.03) * rng.random((88, 200))
+    np.testing.assert_array_equal(melody.second_voice_targets(Rr),
+                                  melody.top_voice_targets(themes.second_voice(Rr)))
+    with pytest.raises(ValueError, match="R must have shape"):
+        melody.second_voice_targets(np.zeros((12, 3)))
+
+
+def test_second_voice_net_round_trip_and_old_files(tmp_path):
+    from cmr import melody
+
+    net = melody.MelodyNet(context=1, hidden=(8,), seed=4, voice="second")
+    P = np.random.default_rng(1).random((88, 6))
+    back = melody.load_model(net.save(tmp_path / "second.npz"))
+    assert back.voice == "second"
+    np.testing.assert_allclose(back.probabilities(P), net.probabilities(P), atol=1e-6)
+    ens = melody.load_model(melody.MelodyEnsemble([net, melody.MelodyNet(context=1, hidden=(5,), seed=5,
+                                                                         voice="second")]).save(tmp_path / "e.npz"))
+    assert ens.voice == "second" and all(n.voice == "second" for n in ens.nets)
+    # a file written before the voice label existed (no "voice" key) loads as a top-voice net
+    top = melody.MelodyNet(context=1, hidden=(8,), seed=4)
+    np.savez(tmp_path / "old.npz", context=1, hidden=np.array([8]), gamma=10.0, **top.params)
+    old = melody.load_model(tmp_path / "old.npz")
+    assert old.voice == "top"
+    np.testing.assert_allclose(old.probabilities(P), top.probabilities(P), atol=1e-6)
+    with pytest.raises(ValueError, match="voice"):
+        melody.MelodyNet(voice="bass")
+    with pytest.raises(ValueError, match="different voices"):
+        melody.MelodyEnsemble([net, top])
+
+
 def test_greedy_forward_selection_follows_the_greedy_path():
     from cmr import melody
 

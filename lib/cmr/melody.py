@@ -8,6 +8,12 @@ probabilities to pitch classes gives a melody chroma that can replace the
 hand-made :func:`cmr.themes.salience_chroma` as the database feature of
 cross-modal theme retrieval (notebook 06).
 
+The same network class also serves a *second-voice* model (``voice="second"``):
+trained on the highest note *below* the top voice per frame
+(:func:`second_voice_targets`), its folded probabilities are a learned chroma
+of the voice a theme moves to when it crosses below another part; it is
+blended with the top-voice chroma by :func:`cmr.themes.voice_blend`.
+
 The idea follows the learned salience representations of Bittner et al.
 (ISMIR 2017, deep salience) and Zalkow, Balke and Müller (ICASSP 2019),
 who trained networks to map a time-frequency representation to the
@@ -27,6 +33,8 @@ import numpy as np
 #: Number of pitch bins of the input (MIDI 21..108) and of the output pitch classes.
 N_PITCHES = 88
 FIRST_PITCH = 21
+#: What a net's output stands for (:class:`MelodyNet` ``voice``).
+VOICES = ("top", "second")
 
 
 def weights_path() -> Path:
@@ -92,12 +100,18 @@ class MelodyNet:
     gamma : float, log compression of the input (:func:`log_pitch`)
     seed : int, initialisation
     dilation : int, frame step between the context frames (1 = adjacent frames)
+    voice : {"top", "second"}, what the 88 pitch classes of the output mean: the highest sounding note
+        (:func:`top_voice_targets`) or the highest note below it (:func:`second_voice_targets`; class 88 is
+        then "no second voice"). Only a label: the network and its training are the same.
     """
 
     def __init__(self, context: int = 3, hidden=(256, 256), gamma: float = 10.0, seed: int = 0, params=None,
-                 dilation: int = 1):
+                 dilation: int = 1, voice: str = "top"):
         self.context, self.hidden, self.gamma = int(context), tuple(int(h) for h in hidden), float(gamma)
         self.dilation = int(dilation)
+        if voice not in VOICES:
+            raise ValueError(f"voice must be one of {VOICES}, got {voice!r}")
+        self.voice = str(voice)
         sizes = [N_PITCHES * (2 * self.context + 1), *self.hidden, N_PITCHES + 1]
         if params is None:
             rng = np.random.default_rng(seed)
@@ -166,7 +180,7 @@ class MelodyNet:
     def save(self, path) -> Path:
         path = Path(path)
         np.savez_compressed(path, context=self.context, hidden=np.array(self.hidden), gamma=self.gamma,
-                            dilation=self.dilation,
+                            dilation=self.dilation, voice=self.voice,
                             **{k: v.astype(np.float32) for k, v in self.params.items()})
         return path
 
@@ -181,7 +195,8 @@ class MelodyNet:
             params = {k: z[k].astype(np.float32) for k in z.files if k[0] in "Wb"}
             return cls(context=int(z["context"]), hidden=tuple(int(h) for h in z["hidden"]),
                        gamma=float(z["gamma"]), params=params,
-                       dilation=int(z["dilation"]) if "dilation" in z.files else 1)
+                       dilation=int(z["dilation"]) if "dilation" in z.files else 1,
+                       voice=str(z["voice"]) if "voice" in z.files else "top")  # older files: top voice
 
 
 class MelodyEnsemble:
@@ -197,6 +212,9 @@ class MelodyEnsemble:
         self.nets = list(nets)
         if not self.nets or not all(isinstance(n, MelodyNet) for n in self.nets):
             raise TypeError(f"nets must be a non-empty sequence of MelodyNet, got {nets!r}")
+        if len({n.voice for n in self.nets}) > 1:
+            raise ValueError(f"ensemble members predict different voices: {[n.voice for n in self.nets]}")
+        self.voice = self.nets[0].voice
 
     def probabilities(self, P) -> np.ndarray:
         """Mean of the members' :meth:`MelodyNet.probabilities`, shape (89, N), columns sum to 1."""
@@ -211,7 +229,7 @@ class MelodyEnsemble:
         arrays = {"n_models": len(self.nets)}
         for i, net in enumerate(self.nets):
             arrays.update({f"m{i}_context": net.context, f"m{i}_hidden": np.array(net.hidden),
-                           f"m{i}_gamma": net.gamma, f"m{i}_dilation": net.dilation})
+                           f"m{i}_gamma": net.gamma, f"m{i}_dilation": net.dilation, f"m{i}_voice": net.voice})
             arrays.update({f"m{i}_{k}": v.astype(np.float32) for k, v in net.params.items()})
         np.savez_compressed(path, **arrays)
         return path
@@ -236,7 +254,8 @@ def load_model(path=None):
             params = {k[len(pre):]: z[k].astype(np.float32) for k in z.files
                       if k.startswith(pre) and k[len(pre)] in "Wb"}
             nets.append(MelodyNet(context=int(z[pre + "context"]), hidden=tuple(int(h) for h in z[pre + "hidden"]),
-                                  gamma=float(z[pre + "gamma"]), params=params, dilation=int(z[pre + "dilation"])))
+                                  gamma=float(z[pre + "gamma"]), params=params, dilation=int(z[pre + "dilation"]),
+                                  voice=str(z[pre + "voice"]) if pre + "voice" in z.files else "top"))
         return MelodyEnsemble(nets)
 
 
@@ -292,7 +311,8 @@ def fold_pitch_classes(S, first_pitch: int = FIRST_PITCH) -> np.ndarray:
 
 
 def learned_chroma(P, net: MelodyNet | None = None) -> np.ndarray:
-    """Melody chroma from a trained :class:`MelodyNet`: the top-voice pitch probabilities folded to 12 classes.
+    """Melody chroma from a trained :class:`MelodyNet`: the top-voice pitch probabilities folded to 12 classes
+    (for a net with ``voice="second"``: the second voice's).
 
     Parameters
     ----------
@@ -312,3 +332,33 @@ def top_voice_targets(roll_top) -> np.ndarray:
     """Integer targets from a one-hot top-voice roll (88, N): pitch index, or 88 where nothing sounds."""
     R = np.asarray(roll_top)
     return np.where(R.any(axis=0), np.argmax(R, axis=0), N_PITCHES).astype(np.int64)
+
+
+def second_voice_targets(R, min_share: float = 0.5) -> np.ndarray:
+    """Integer second-voice targets from a note roll: per frame the index of the highest pitch *below*
+    the highest sounding one, or 88 where fewer than two pitches sound.
+
+    A pitch sounds in a frame when it fills at least ``min_share`` of it (the rule of
+    :func:`cmr.themes.skyline` and :func:`cmr.themes.second_voice`, whose one-hot output gives the same
+    targets through :func:`top_voice_targets`).
+
+    Parameters
+    ----------
+    R : np.ndarray, shape (88, N), a :func:`cmr.themes.note_roll` (share of each frame a pitch sounds)
+    min_share : float in (0, 1]
+
+    Returns
+    -------
+    np.ndarray, shape (N,), int64 in 0..88
+    """
+    R = np.asarray(R)
+    if R.ndim != 2 or R.shape[0] != N_PITCHES:
+        raise ValueError(f"R must have shape ({N_PITCHES}, N), got {R.shape}")
+    if not (0 < float(min_share) <= 1):
+        raise ValueError(f"min_share must be in (0, 1], got {min_share}")
+    on = R >= float(min_share)
+    count = on.sum(axis=0)
+    # rows from the top: the second True from the top is the second voice
+    order = np.cumsum(on[::-1], axis=0)
+    second = N_PITCHES - 1 - np.argmax(order >= 2, axis=0)
+    return np.where(count >= 2, second, N_PITCHES).astype(np.int64)
