@@ -46,8 +46,17 @@ piano-heavy, realistic tempo ratios) among models trained as below::
     eval_shingles_proxy.py --seed 314 315 --record     # proxy scores into the weights' metadata
 
 (``@0.5`` = the learned correction at half strength,
-``Embedding.with_correction_scale``). The third version's models were
-trained during selection on held-out rendered corpus pieces and installed
+``Embedding.with_correction_scale``). Round 2 (session 14) retrained the
+candidates on training files without silent shingles
+(``build_shingle_training_data.py --clean $V1 $V2 $V3`` -> ``*_clean.npz``)::
+
+    train_embedding.py --data $V3c --refit-every 50 --candidates 32 --no-shift-augment --whiten-after 3 --tag Dc --ks $KS
+    train_embedding.py --data $V2c --select 30 --val-data $V2c --val-exclude $V1c --whiten-after 3 --ks $KS --refit-every 50 --candidates 32 --no-shift-augment --tag Ac
+    train_embedding.py --data $V2c,$V3c --refit-every 50 --candidates 32 --no-shift-augment --whiten-after 3 --tag Jc --ks $KS
+
+none gained >= 0.005 proxy MAP over the installed model at any K (best:
++0.0027 at K = 20 and 240), so the weights above stayed installed.
+The third version's models were trained during selection on held-out rendered corpus pieces and installed
 as validated::
 
     V1=.cache/shingles/training_shingles.npz      # build_shingle_training_data.py
