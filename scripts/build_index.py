@@ -23,12 +23,13 @@ NOTEBOOKS_MAP = [
      "330 real recordings", 45),
     ("05_Shingles_and_Indexing.ipynb", "Shingles and indexing",
      "cut recordings into 20 s chroma shingles and rank documents by their best shingle; tempo-invariant "
-     "queries; PCA, noise-whitened PCA and a triplet-trained correction network (numpy) chosen on rendered "
-     "validation data; MAP vs dimension; k-d tree, LSH and HNSW against exact search", 60),
+     "queries; PCA, noise-whitened PCA and a triplet-trained correction network (numpy) chosen per dimension "
+     "on a rendered piano-style proxy of the real collection; MAP vs dimension; k-d tree, LSH and HNSW against exact search", 60),
     ("06_Cross_Modal_Theme_Retrieval.ipynb", "Cross-modal theme retrieval",
      "a theme written in a score finds its recording among hours of polyphonic renderings: tempo scaling, "
      "12 chroma shifts, tuning compensation, hand-made and learned (small numpy networks trained on other "
-     "pieces) melody features, an oracle diagnosis; Top-k by feature type and invariance", 60),
+     "pieces) melody features, the other voices blended in for themes below the top voice, an oracle "
+     "diagnosis; Top-k by feature type and invariance", 60),
     ("07_Score_Viewer_and_Separation.ipynb", "Applications: score viewer and source separation",
      "an engraved score that follows a recording through score-audio DTW, with page turning and "
      "play-from-measure; score-informed separation with masks and NMF, SDR against true stems, remixing "
