@@ -514,9 +514,13 @@ def ensemble(args) -> None:
     """Average the probabilities of trained members (``--members``: weights files of single nets, e.g.
     the committed model and candidates under .cache/melody/candidates/); validation accuracy of the
     mean; the ensemble replaces the committed weights only if it beats the recorded best."""
-    val_p = load_split("val")
+    val_p = load_split("val", args.voice)
     nets = [melody.MelodyNet.load(m) for m in args.members]
     ens = melody.MelodyEnsemble(nets)
+    if ens.voice != args.voice:
+        raise SystemExit(f"--voice {args.voice}, but the members predict the {ens.voice} voice")
+    if args.voice == "second" and args.grid_csv == GRID_CSV:
+        args.grid_csv = SECOND_GRID_CSV
     m = pc_accuracy(ens, val_p)
     print(f"ensemble of {len(nets)} ({', '.join(str(x) for x in args.members)}): validation pitch-class "
           f"accuracy {m['learned']:.4f}")
@@ -524,10 +528,14 @@ def ensemble(args) -> None:
     prev_best = recorded_best()
     row = {"grid_index": -1, "context": -1, "hidden": "ensemble", "epochs": 0, "shift": 0, "decay": 0.0,
            "learned": round(m["learned"], 4), "folded": round(m["folded"], 4), "salience": round(m["salience"], 4),
-           "frames": m["frames"], "seconds": 0, "pieces": 413, "members": " + ".join(args.member_labels or [])}
+           "frames": m["frames"], "seconds": 0, "pieces": 413, "members": " + ".join(args.member_labels or []),
+           **({"voice": "second"} if args.voice == "second" else {})}
     table = pd.concat([old, pd.DataFrame([row])], ignore_index=True) if old is not None else pd.DataFrame([row])
     table["chosen"] = table["learned"] == table["learned"].max()
     table.to_csv(args.grid_csv, index=False)
+    if args.voice == "second":  # never the committed (top-voice) weights
+        print(f"wrote {ens.save(args.save_to or cache_dir('melody', 'candidates') / 'second_ens.npz')}")
+        return
     if m["learned"] <= prev_best:
         print(f"not better than the recorded best {prev_best:.4f}: weights kept")
         return
