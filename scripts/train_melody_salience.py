@@ -296,10 +296,11 @@ def load_split(split: str, voice: str = "top"):
     out = []
     for p in rows.piece:
         with np.load(data_file(p)) as z:
-            if voice == "second":
+            if voice in ("second", "both"):
                 if not second_file(p).is_file():
                     raise SystemExit(f"no second-voice targets for {p}: run train_melody_salience.py second")
-                out.append((z["P"], np.load(second_file(p))))
+                y2 = np.load(second_file(p))
+                out.append((z["P"], z["y"], y2) if voice == "both" else (z["P"], y2))
             else:
                 out.append((z["P"], z["y"]))
     return out
@@ -393,20 +394,26 @@ def augment(P, rng, tilt_db: float, eq_db: float, noise: float) -> np.ndarray:
     return out
 
 
+def shift_targets(y, shift: int):
+    """Targets of pitch energies shifted up by ``shift`` rows (pitches leaving the range -> 88)."""
+    y2 = np.where(y < melody.N_PITCHES, y + shift, y)
+    y2 = np.where((y2 < 0) | (y2 > melody.N_PITCHES), melody.N_PITCHES, y2)
+    if shift:
+        y2 = np.where((y < melody.N_PITCHES) & ((y + shift < 0) | (y + shift >= melody.N_PITCHES)),
+                      melody.N_PITCHES, y2)
+    return y2
+
+
 def build_inputs(net, pieces, shift: int = 0, aug=None, rng=None):
+    """Stacked inputs (dims, n) and targets: (n,) for (P, y) pieces, (2, n) for (P, y, y_second) pieces."""
     X, Y = [], []
-    for P, y in pieces:
+    for P, *ys in pieces:
         if aug:
             P = augment(P, rng, **aug)
-        P2 = shift_rows(P, shift)
-        y2 = np.where(y < melody.N_PITCHES, y + shift, y)
-        y2 = np.where((y2 < 0) | (y2 > melody.N_PITCHES), melody.N_PITCHES, y2)
-        if shift:
-            y2 = np.where((y < melody.N_PITCHES) & ((y + shift < 0) | (y + shift >= melody.N_PITCHES)),
-                          melody.N_PITCHES, y2)
-        X.append(net.inputs(P2))
-        Y.append(y2)
-    return np.concatenate(X, axis=1), np.concatenate(Y)
+        X.append(net.inputs(shift_rows(P, shift)))
+        Y.append(np.stack([shift_targets(y, shift) for y in ys]))
+    Y = np.concatenate(Y, axis=1)
+    return np.concatenate(X, axis=1), (Y[0] if Y.shape[0] == 1 else Y)
 
 
 def pc_accuracy(net, pieces) -> dict:
@@ -429,11 +436,11 @@ def pc_accuracy(net, pieces) -> dict:
 
 
 def fit(cfg: dict, train_pieces, seed: int = 0, batch: int = 256, lr: float = 1e-3, log=print,
-        voice: str = "top"):
+        voice: str = "top", joint: float = 0.0):
     from cmr.embedding import Adam
 
     net = melody.MelodyNet(context=cfg["context"], hidden=cfg["hidden"], seed=seed,
-                           dilation=int(cfg.get("dilation", 1)), voice=voice)
+                           dilation=int(cfg.get("dilation", 1)), voice=voice, second_head=joint > 0)
     shifts = range(-cfg["shift"], cfg["shift"] + 1) if cfg["shift"] else [0]
     decay = float(cfg.get("decay", 0.0))
     rng = np.random.default_rng(seed)
@@ -449,7 +456,10 @@ def fit(cfg: dict, train_pieces, seed: int = 0, batch: int = 256, lr: float = 1e
         cur_lr = lr * (0.5 ** (ep // max(cfg["epochs"] // 3, 1)))
         for a in range(0, perm.size - batch + 1, batch):
             idx = perm[a:a + batch]
-            loss, grads = net.loss_and_grads(X[:, idx], Y[idx])
+            if Y.ndim == 2:  # joint: main head top voice, second head second voice
+                loss, grads = net.loss_and_grads(X[:, idx], Y[0, idx], Y[1, idx], lam=joint)
+            else:
+                loss, grads = net.loss_and_grads(X[:, idx], Y[idx])
             if decay:  # L2 weight decay on the weight matrices
                 for name in grads:
                     if name[0] == "W":
@@ -461,6 +471,8 @@ def fit(cfg: dict, train_pieces, seed: int = 0, batch: int = 256, lr: float = 1e
 
 
 def train(args) -> None:
+    if args.joint:
+        return train_joint(args)
     train_p, val_p = load_split("train", args.voice), load_split("val", args.voice)
     if args.voice == "second" and args.grid_csv == GRID_CSV:
         args.grid_csv = SECOND_GRID_CSV
@@ -508,6 +520,34 @@ def train(args) -> None:
         return
     path = best[2].save(args.save_to or melody.weights_path())
     print(f"chose {best[1]} (validation pitch-class accuracy {best[0]:.3f}); wrote {path}")
+
+
+def train_joint(args) -> None:
+    """``train --joint LAMBDA``: nets with a second head (loss CE(top) + LAMBDA CE(second voice)); validation
+    accuracy of both heads -> melody_grid_second.csv (voice 'joint'); weights only under .cache/melody/candidates/."""
+    train_p, val_p = load_split("train", "both"), load_split("val", "both")
+    rows = []
+    for i in (range(len(GRID)) if args.grid is None else args.grid):
+        cfg = GRID[i]
+        t0 = time.perf_counter()
+        net = fit(cfg, train_p, seed=int(cfg.get("seed", 0)), joint=float(args.joint))
+        path = net.save(args.save_to or cache_dir("melody", "candidates") / f"joint_grid{i}.npz")
+        m = pc_accuracy(net, [(P, y) for P, y, _ in val_p])
+
+        class Second:  # the second head seen as a net, for pc_accuracy
+            probabilities = staticmethod(lambda P, head="main": net.probabilities(P, head="second"))
+        m2 = pc_accuracy(Second, [(P, y2) for P, _, y2 in val_p])
+        rows.append({"grid_index": i, "voice": "joint", "joint_lambda": float(args.joint), **cfg,
+                     "learned": round(m["learned"], 4), "learned_second": round(m2["learned"], 4),
+                     "folded": round(m["folded"], 4), "salience": round(m["salience"], 4), "frames": m["frames"],
+                     "seconds": round(time.perf_counter() - t0)})
+        print(rows[-1], f"wrote {path}", flush=True)
+    table = pd.DataFrame(rows)
+    table["hidden"] = table["hidden"].map(lambda h: " ".join(map(str, h)))
+    out_csv = SECOND_GRID_CSV if args.grid_csv == GRID_CSV else args.grid_csv
+    old = pd.read_csv(out_csv) if out_csv.is_file() else None
+    table = pd.concat([old, table], ignore_index=True) if old is not None else table
+    table.to_csv(out_csv, index=False)
 
 
 def ensemble(args) -> None:
@@ -607,6 +647,8 @@ def apply(args) -> None:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("stage", choices=["select", "render", "second", "train", "ensemble", "greedy", "apply"])
+    ap.add_argument("--joint", type=float, default=0.0,
+                    help="train: weight lambda of a second head trained on the second voice (0 = no head)")
     ap.add_argument("--voice", choices=list(melody.VOICES), default="top",
                     help="train: targets (second = highest note below the top voice; see stage 'second')")
     ap.add_argument("--overwrite", action="store_true")

@@ -350,6 +350,40 @@ def test_melody_net_gradient_matches_finite_differences():
         assert abs((lp - lm) / 2e-6 - grads[name][entry]) < 1e-6
 
 
+def test_second_head_gradient_matches_finite_differences(tmp_path):
+    from cmr import melody
+
+    net = melody.MelodyNet(context=1, hidden=(8, 6), seed=3, second_head=True)
+    net.params = {k: v.astype(np.float64) for k, v in net.params.items()}
+    rng = np.random.default_rng(1)
+    X = rng.random((88 * 3, 5))
+    y, y2 = np.array([3, 88, 40, 40, 0]), np.array([1, 88, 88, 30, 5])
+    _, grads = net.loss_and_grads(X, y, y2, lam=0.5)
+    for name, entry in (("W0", (2, 17)), ("W1", (4, 3)), ("b1", (5, 0)), ("W2", (40, 3)), ("Wsec", (30, 2)),
+                        ("bsec", (88, 0))):
+        old = net.params[name][entry]
+        net.params[name][entry] = old + 1e-6
+        lp, _ = net.loss_and_grads(X, y, y2, lam=0.5)
+        net.params[name][entry] = old - 1e-6
+        lm, _ = net.loss_and_grads(X, y, y2, lam=0.5)
+        net.params[name][entry] = old
+        assert abs((lp - lm) / 2e-6 - grads[name][entry]) < 1e-6
+    # the joint loss is CE(top) + lam CE(second), each computed from the probabilities
+    P1 = net.softmax(net.logits(X))
+    P2 = net.softmax(net.second_logits(X))
+    ce = lambda Pr, t: -np.mean(np.log(Pr[t, np.arange(5)]))
+    assert abs(net.loss_and_grads(X, y, y2, lam=0.5)[0] - (ce(P1, y) + 0.5 * ce(P2, y2))) < 1e-9
+    # save / load keeps the head; the main output does not depend on it
+    net.params = {k: v.astype(np.float32) for k, v in net.params.items()}
+    Pe = rng.random((88, 4))
+    back = melody.load_model(net.save(tmp_path / "two.npz"))
+    assert back.second_head
+    np.testing.assert_allclose(back.probabilities(Pe, head="second"), net.probabilities(Pe, head="second"), atol=1e-6)
+    np.testing.assert_allclose(back.probabilities(Pe), net.probabilities(Pe), atol=1e-6)
+    with pytest.raises(ValueError, match="no second head"):
+        melody.MelodyNet(context=1, hidden=(8,)).probabilities(Pe, head="second")
+
+
 def test_context_stack_and_bad_input():
     from cmr import melody
 

@@ -103,10 +103,13 @@ class MelodyNet:
     voice : {"top", "second"}, what the 88 pitch classes of the output mean: the highest sounding note
         (:func:`top_voice_targets`) or the highest note below it (:func:`second_voice_targets`; class 88 is
         then "no second voice"). Only a label: the network and its training are the same.
+    second_head : bool, add a second softmax output (params ``Wsec``, ``bsec``) on the last hidden layer
+        for the second voice (multi-task training, :meth:`loss_and_grads` with ``y2``); inferred from
+        ``params`` when they are given (a file with ``Wsec`` loads with the head).
     """
 
     def __init__(self, context: int = 3, hidden=(256, 256), gamma: float = 10.0, seed: int = 0, params=None,
-                 dilation: int = 1, voice: str = "top"):
+                 dilation: int = 1, voice: str = "top", second_head: bool = False):
         self.context, self.hidden, self.gamma = int(context), tuple(int(h) for h in hidden), float(gamma)
         self.dilation = int(dilation)
         if voice not in VOICES:
@@ -119,8 +122,15 @@ class MelodyNet:
             for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
                 params[f"W{i}"] = (rng.standard_normal((b, a)) * np.sqrt(2.0 / a)).astype(np.float32)
                 params[f"b{i}"] = np.zeros((b, 1), np.float32)
+            if second_head:
+                if not self.hidden:
+                    raise ValueError("second_head needs at least one hidden layer")
+                a = self.hidden[-1]
+                params["Wsec"] = (rng.standard_normal((N_PITCHES + 1, a)) * np.sqrt(2.0 / a)).astype(np.float32)
+                params["bsec"] = np.zeros((N_PITCHES + 1, 1), np.float32)
         self.params = params
         self.n_layers = len(sizes) - 1
+        self.second_head = "Wsec" in params
 
     # ---- forward / backward on stacked inputs (dims, batch) ------------------------------------
     def logits(self, X, keep: bool = False):
@@ -131,14 +141,22 @@ class MelodyNet:
             h = np.maximum(z, 0.0) if i < self.n_layers - 1 else z
         return (h, cache) if keep else h
 
+    def second_logits(self, X) -> np.ndarray:
+        """Logits of the second head (89, batch); needs ``second_head``."""
+        if not self.second_head:
+            raise ValueError("this MelodyNet has no second head")
+        _, cache = self.logits(X, keep=True)
+        return self.params["Wsec"] @ cache[-1] + self.params["bsec"]
+
     @staticmethod
     def softmax(Z) -> np.ndarray:
         Z = Z - Z.max(axis=0, keepdims=True)
         E = np.exp(Z)
         return E / E.sum(axis=0, keepdims=True)
 
-    def loss_and_grads(self, X, y):
-        """Mean cross-entropy of integer targets ``y`` (0..88, 88 = no note) and its gradients."""
+    def loss_and_grads(self, X, y, y2=None, lam: float = 0.5):
+        """Mean cross-entropy of integer targets ``y`` (0..88, 88 = no note) and its gradients; with a
+        second head and second-voice targets ``y2``: ``CE(top) + lam * CE(second)``."""
         Z, cache = self.logits(X, keep=True)
         Pr = self.softmax(Z)
         n = X.shape[1]
@@ -147,12 +165,30 @@ class MelodyNet:
         dZ[y, np.arange(n)] -= 1.0
         dZ /= n
         grads = {}
+        dZ2 = None
+        if y2 is not None:
+            if not self.second_head:
+                raise ValueError("y2 given, but this MelodyNet has no second head")
+            h_last = cache[-1]
+            P2 = self.softmax(self.params["Wsec"] @ h_last + self.params["bsec"])
+            loss += float(lam) * float(-np.mean(np.log(P2[y2, np.arange(n)] + 1e-12)))
+            dZ2 = P2
+            dZ2[y2, np.arange(n)] -= 1.0
+            dZ2 *= float(lam) / n
+            grads["Wsec"] = (dZ2 @ h_last.T).astype(np.float32)
+            grads["bsec"] = dZ2.sum(axis=1, keepdims=True).astype(np.float32)
+        elif self.second_head:  # the head gets no gradient
+            grads["Wsec"] = np.zeros_like(self.params["Wsec"])
+            grads["bsec"] = np.zeros_like(self.params["bsec"])
         for i in range(self.n_layers - 1, -1, -1):
             h = cache[i]
             grads[f"W{i}"] = (dZ @ h.T).astype(np.float32)
             grads[f"b{i}"] = dZ.sum(axis=1, keepdims=True).astype(np.float32)
             if i > 0:
-                dZ = (self.params[f"W{i}"].T @ dZ) * (h > 0)
+                dH = self.params[f"W{i}"].T @ dZ
+                if dZ2 is not None and i == self.n_layers - 1:
+                    dH = dH + self.params["Wsec"].T @ dZ2
+                dZ = dH * (h > 0)
         return loss, grads
 
     # ---- on pitch energies -------------------------------------------------------------------
@@ -160,21 +196,25 @@ class MelodyNet:
         """Stacked network inputs of pitch energies P (88, N) -> (88 (2c+1), N)."""
         return context_stack(log_pitch(P, self.gamma), self.context, self.dilation)
 
-    def probabilities(self, P, block: int = 8192) -> np.ndarray:
+    def probabilities(self, P, block: int = 8192, head: str = "main") -> np.ndarray:
         """Per-frame probabilities of the 88 top-voice pitches and of "no note".
 
         Parameters
         ----------
         P : np.ndarray, shape (88, N), pitch energies (:func:`cmr.chroma.pitch_features`)
+        head : {"main", "second"}, the main output or the second head (second voice, "no second voice")
 
         Returns
         -------
         np.ndarray, shape (89, N), float32, columns sum to 1 (row 88 = no note)
         """
+        if head not in ("main", "second"):
+            raise ValueError(f"head must be 'main' or 'second', got {head!r}")
+        fn = self.logits if head == "main" else self.second_logits
         X = self.inputs(P)
         out = np.zeros((N_PITCHES + 1, X.shape[1]), np.float32)
         for a in range(0, X.shape[1], block):
-            out[:, a:a + block] = self.softmax(self.logits(X[:, a:a + block]))
+            out[:, a:a + block] = self.softmax(fn(X[:, a:a + block]))
         return out
 
     def save(self, path) -> Path:
@@ -216,11 +256,11 @@ class MelodyEnsemble:
             raise ValueError(f"ensemble members predict different voices: {[n.voice for n in self.nets]}")
         self.voice = self.nets[0].voice
 
-    def probabilities(self, P) -> np.ndarray:
+    def probabilities(self, P, head: str = "main") -> np.ndarray:
         """Mean of the members' :meth:`MelodyNet.probabilities`, shape (89, N), columns sum to 1."""
-        out = self.nets[0].probabilities(P)
+        out = self.nets[0].probabilities(P, head=head)
         for net in self.nets[1:]:
-            out += net.probabilities(P)
+            out += net.probabilities(P, head=head)
         return out / len(self.nets)
 
     def save(self, path) -> Path:
@@ -310,7 +350,7 @@ def fold_pitch_classes(S, first_pitch: int = FIRST_PITCH) -> np.ndarray:
     return C
 
 
-def learned_chroma(P, net: MelodyNet | None = None) -> np.ndarray:
+def learned_chroma(P, net: MelodyNet | None = None, head: str = "main") -> np.ndarray:
     """Melody chroma from a trained :class:`MelodyNet`: the top-voice pitch probabilities folded to 12 classes
     (for a net with ``voice="second"``: the second voice's).
 
@@ -318,6 +358,7 @@ def learned_chroma(P, net: MelodyNet | None = None) -> np.ndarray:
     ----------
     P : np.ndarray, shape (88, N), pitch energies at the rate the net was trained on (10 Hz)
     net : MelodyNet or MelodyEnsemble, default the committed model (:func:`load_model`)
+    head : {"main", "second"}, the net's main output or its second-voice head (``second_head``)
 
     Returns
     -------
@@ -325,7 +366,7 @@ def learned_chroma(P, net: MelodyNet | None = None) -> np.ndarray:
     silent has a small norm)
     """
     net = load_model() if net is None else net
-    return fold_pitch_classes(net.probabilities(P)[:N_PITCHES])
+    return fold_pitch_classes(net.probabilities(P, head=head)[:N_PITCHES])
 
 
 def top_voice_targets(roll_top) -> np.ndarray:
