@@ -43,6 +43,8 @@ Stages (run one by name, in order):
     results in ``lib/cmr/data/melody_grid_second.csv``; weights only under
     ``.cache/melody/candidates/``, never the committed file), and
     ``apply --weights <file> --kind learned_second`` caches their chroma.
+    ``train --joint LAMBDA`` instead trains ONE net with a second softmax head
+    (loss CE(top) + LAMBDA CE(second); :class:`cmr.melody.MelodyNet` ``second_head``).
 
 Usage::
 
