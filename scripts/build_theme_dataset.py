@@ -311,6 +311,10 @@ def pack(args) -> None:
     missing = [p for p in pieces.piece if not feature_file(p).is_file()]
     if missing:
         raise SystemExit(f"{len(missing)} pieces have no cached features (first: {missing[0]}); run the render stage")
+    if "learned" in args.kinds:
+        from train_melody_salience import check_learned_cache
+
+        check_learned_cache("learned")  # the cache must come from the committed weights
     arrays = {k: [] for k in args.kinds}
     lengths, cents, durations = [], [], []
     for p in pieces.piece:

@@ -158,6 +158,10 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
     if kind.startswith("salience") and not tuned:
         raise SystemExit("the salience kind is only cached with tuning compensation")
     key = kind if tuned else f"{kind}_notune"
+    if kind.startswith("learned") and kind not in ("learned_blend", "learned_log"):  # these read a cache
+        from train_melody_salience import check_learned_cache
+
+        check_learned_cache("learned_ens" if kind.startswith("learned_ens") else "learned")
     feats, occ = [], {}
     for row in pieces.itertuples():
         p = row.piece

@@ -635,15 +635,46 @@ def learned_file(piece: str, kind: str = "learned") -> Path:
     return cache_dir("themes", kind) / f"{piece}.npy"
 
 
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def stamp_file(kind: str = "learned") -> Path:
+    """Which weights filled the cache of ``kind`` (written by ``apply``: sha256 and path)."""
+    return cache_dir("themes", kind) / "_weights.txt"
+
+
+def check_learned_cache(kind: str = "learned") -> None:
+    """Stop with a clear message when the ``learned`` cache was not made with the committed weights.
+
+    The cache survives a change of ``lib/cmr/data/melody_salience.npz``
+    (e.g. a new committed model after ``git pull``); evaluating or packing
+    from it would silently describe the old model. Candidate kinds
+    (``learned_ens``...) only need a stamp.
+    """
+    stamp = stamp_file(kind)
+    if not stamp.is_file():
+        raise SystemExit(f"the {kind} cache has no weights stamp: run scripts/train_melody_salience.py apply"
+                         + (f" --weights <file> --kind {kind}" if kind != "learned" else ""))
+    if kind == "learned" and stamp.read_text().split()[0] != _sha256(melody.weights_path()):
+        raise SystemExit("the learned cache was made with other weights than the committed "
+                         "lib/cmr/data/melody_salience.npz: run scripts/train_melody_salience.py apply")
+
+
 def apply(args) -> None:
     from tqdm import tqdm
 
     from build_theme_dataset import pitch_file
 
-    net = melody.load_model(args.weights)
+    weights = Path(args.weights) if args.weights else melody.weights_path()
+    net = melody.load_model(weights)
     db = pd.read_csv(DATA / "themes_pieces.csv")
+    stamp_file(args.kind).unlink(missing_ok=True)  # a stopped run leaves no stamp
     for p in tqdm(db.piece, desc="learned chroma", unit="piece", mininterval=10):
         np.save(learned_file(p, args.kind), melody.learned_chroma(np.load(pitch_file(p)), net).astype(np.float32))
+    stamp_file(args.kind).write_text(f"{_sha256(weights)}  {weights}\n")
 
 
 def main(argv=None) -> None:
