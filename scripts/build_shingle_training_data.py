@@ -270,6 +270,43 @@ def random_version_v2(rng, name: str, piece_bpm: float) -> synth.Version:
     )
 
 
+def append_versions(per_version, p: int, row0: int, X, piece_id, version_id, starts, beats, pairs) -> int:
+    """Append one piece's rendered versions to the training lists; return the next free row.
+
+    Parameters
+    ----------
+    per_version : list of (S, b, r)
+        Per version: its shingles ``S`` (n, 240), the score beat at each
+        shingle's centre ``b`` (n,) and the render ``r`` (for
+        ``beat_to_time``).
+    p : int
+        Piece index written to ``piece_id``.
+    row0 : int
+        Row of the first shingle of this piece in the concatenated set.
+    X, piece_id, version_id, starts, beats, pairs : list
+        Accumulators (extended in place). A positive pair joins a shingle
+        with the shingle of every other version whose centre lies at the same
+        score beat (nearest frame; beats outside that version are skipped).
+    """
+    offsets = []
+    for v, (S, b, r) in enumerate(per_version):
+        offsets.append(row0)
+        X.append(S)
+        piece_id.append(np.full(len(S), p, np.int32))
+        version_id.append(np.full(len(S), v, np.int8))
+        starts.append(np.arange(len(S), dtype=np.int32))
+        beats.append(np.asarray(b).astype(np.float32))
+        row0 += len(S)
+    for va, (Sa, ba, ra) in enumerate(per_version):
+        for vb, (Sb, bb, rb) in enumerate(per_version):
+            if va == vb:
+                continue
+            sb = np.round(np.asarray(rb.beat_to_time(ba, missing="nan")) - LENGTH / 2)
+            ok = np.isfinite(sb) & (sb >= 0) & (sb < len(Sb))
+            pairs.append(np.stack([offsets[va] + np.flatnonzero(ok), offsets[vb] + sb[ok].astype(int)], axis=1))
+    return row0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--versions", type=int, default=4)
@@ -341,26 +378,7 @@ def main(argv=None):
         if len(per_version) < 2:
             skipped.append((name, "fewer than 2 usable versions"))
             continue
-        offsets = []
-        for v, (S, b, r) in enumerate(per_version):
-            offsets.append(row0)
-            X.append(S)
-            piece_id.append(np.full(len(S), p, np.int32))
-            version_id.append(np.full(len(S), v, np.int8))
-            starts.append(np.arange(len(S), dtype=np.int32))
-            beats.append(b.astype(np.float32))
-            row0 += len(S)
-        # positives: same score beat at the shingle centre in every other version
-        for va, (Sa, ba, ra) in enumerate(per_version):
-            for vb, (Sb, bb, rb) in enumerate(per_version):
-                if va == vb:
-                    continue
-                tb = rb.beat_to_time(ba, missing="nan")
-                sb = np.round(np.asarray(tb) - LENGTH / 2)
-                ok = np.isfinite(sb) & (sb >= 0) & (sb < len(Sb))
-                a_rows = offsets[va] + np.flatnonzero(ok)
-                b_rows = offsets[vb] + sb[ok].astype(int)
-                pairs.append(np.stack([a_rows, b_rows], axis=1))
+        row0 = append_versions(per_version, p, row0, X, piece_id, version_id, starts, beats, pairs)
     out = cache_dir("shingles") / ("training_shingles_v2.npz" if args.v2 else "training_shingles.npz")
     np.savez(out, X=np.concatenate(X), piece=np.concatenate(piece_id), version=np.concatenate(version_id),
              start=np.concatenate(starts), beat=np.concatenate(beats), pairs=np.concatenate(pairs),

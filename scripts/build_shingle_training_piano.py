@@ -51,6 +51,7 @@ def main(argv=None):
     ap.add_argument("--sr", type=int, default=22050)
     args = ap.parse_args(argv)
     proxy = _module(ROOT / "benchmarks" / "eval_shingles_proxy.py", "eval_shingles_proxy")
+    training = _module(ROOT / "scripts" / "build_shingle_training_data.py", "build_shingle_training_data")
     with np.load(cache_dir("shingles") / "training_shingles_v2.npz") as f:
         pieces = [str(p) for p in f["pieces"][np.unique(f["piece"])]]
     bad = set(proxy.PIANO_PIECES) | set(proxy.ORCHESTRAL_PIECES)
@@ -87,22 +88,7 @@ def main(argv=None):
         if len(per_version) < 2:
             skipped.append((name, "fewer than 2 usable versions"))
             continue
-        offsets = []
-        for v, (S, b, r) in enumerate(per_version):
-            offsets.append(row0)
-            X.append(S)
-            piece_id.append(np.full(len(S), p, np.int32))
-            version_id.append(np.full(len(S), v, np.int8))
-            starts.append(np.arange(len(S), dtype=np.int32))
-            beats.append(b.astype(np.float32))
-            row0 += len(S)
-        for va, (Sa, ba, ra) in enumerate(per_version):
-            for vb, (Sb, bb, rb) in enumerate(per_version):
-                if va == vb:
-                    continue
-                sb = np.round(np.asarray(rb.beat_to_time(ba, missing="nan")) - LENGTH / 2)
-                ok = np.isfinite(sb) & (sb >= 0) & (sb < len(Sb))
-                pairs.append(np.stack([offsets[va] + np.flatnonzero(ok), offsets[vb] + sb[ok].astype(int)], axis=1))
+        row0 = training.append_versions(per_version, p, row0, X, piece_id, version_id, starts, beats, pairs)
     out = cache_dir("shingles") / "training_shingles_v3.npz"
     used = sorted(set(np.concatenate(piece_id).tolist()))
     np.savez(out, X=np.concatenate(X), piece=np.concatenate(piece_id), version=np.concatenate(version_id),
