@@ -308,14 +308,11 @@ def reducer(spec: str, K: int, db_X):
 
 def evaluate(feats, work, specs, ks, per_recording: int = 10, label: str = ""):
     """MAP (and per-query AP) of every row spec at every K on one collection (real-data protocol)."""
+    from eval_shingles_real import make_queries  # same folder
+
     t0 = time.perf_counter()
     db = shingles.build_database(feats, length=LENGTH, hop=1)
-    Q, qdoc = [], []
-    for d, C in enumerate(feats):
-        for s in shingles.excerpt_starts(C.shape[1], LENGTH, per_recording):
-            Q.append(shingles.shingles(C[:, s:s + LENGTH], LENGTH)[0])
-            qdoc.append(d)
-    Q, qdoc = np.stack(Q), np.array(qdoc)
+    Q, qdoc = make_queries(feats, LENGTH, per_recording)
     rel = work[qdoc][:, None] == work[None, :]
     excl = qdoc[:, None] == np.arange(db.n_docs)[None, :]
     print(f"{label}{len(set(work))} works, {len(feats)} versions, {len(db)} database shingles "
