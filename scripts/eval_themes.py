@@ -151,7 +151,7 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
     parameters) is computed here from the cached pitch energies of
     ``build_theme_dataset.py pitch`` (tuning compensated only).
     """
-    from build_theme_dataset import feature_file, pitch_file
+    from build_theme_dataset import feature_file
 
     from cmr import chroma
 
@@ -176,8 +176,10 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
 
                 base = "learned_ens" if kind.startswith("learned_ens") else "learned"
                 n_out = z["melody"].shape[1]
+                P = None
                 if kind in ("learned_blend", "learned_log"):  # the committed model, applied here (~6 s in
-                    C = melody.learned_chroma(np.load(pitch_file(p)), committed_model())  # all): no stale cache
+                    P = pitch_energies(p)                      # all): no stale cache
+                    C = melody.learned_chroma(P, committed_model())
                 elif not learned_file(p, base).is_file():
                     raise SystemExit(f"no {base} chroma for {p}: run scripts/train_melody_salience.py apply"
                                      + (" --weights <ensemble> --kind learned_ens" if base != "learned" else ""))
@@ -185,9 +187,8 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
                     C = np.load(learned_file(p, base))
                 C = themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out)
                 if kind.endswith("_blend"):
-                    if not pitch_file(p).is_file():
-                        raise SystemExit(f"no cached pitch energies for {p}: run scripts/build_theme_dataset.py pitch")
-                    O = themes.pool_features(themes.salience_chroma(np.load(pitch_file(p)), **ALL_VOICES),
+                    P = pitch_energies(p) if P is None else P  # loaded once per recording
+                    O = themes.pool_features(themes.salience_chroma(P, **ALL_VOICES),
                                              themes.FINE_RATE, themes.FEATURE_RATE, n_out)
                     feats.append(themes.voice_blend(C, O, BLEND_WEIGHT))
                 elif kind == "learned_log":
@@ -195,9 +196,7 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
                 else:
                     feats.append(chroma.normalize(C, "l2"))
             elif kind.startswith("salience"):
-                if not pitch_file(p).is_file():
-                    raise SystemExit(f"no cached pitch energies for {p}: run scripts/build_theme_dataset.py pitch")
-                C = themes.salience_chroma(np.load(pitch_file(p)), **(ALL_VOICES if kind == "salience_all" else {}))
+                C = themes.salience_chroma(pitch_energies(p), **(ALL_VOICES if kind == "salience_all" else {}))
                 n_out = z["melody"].shape[1]
                 feats.append(chroma.normalize(themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out), "l2"))
             else:
@@ -206,6 +205,15 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
                 occ.setdefault((str(t), p), []).append((float(s), float(e)))
     db = Database.from_features(feats, themes.FEATURE_RATE, doc_ids=list(pieces.piece), normalize=False)
     return db, occ
+
+
+def pitch_energies(piece: str) -> np.ndarray:
+    """Cached pitch energies (88, N) of a database recording (``build_theme_dataset.py pitch``)."""
+    from build_theme_dataset import pitch_file
+
+    if not pitch_file(piece).is_file():
+        raise SystemExit(f"no cached pitch energies for {piece}: run scripts/build_theme_dataset.py pitch")
+    return np.load(pitch_file(piece))
 
 
 _MODEL = []
