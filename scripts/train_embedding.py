@@ -312,9 +312,6 @@ def load_training_sets(paths):
             ids.append(names.index(str(n)))
         parts.append((X, np.asarray(ids, np.int32)[piece], version.astype(np.int32) + 8 * i, start, pairs + row0))
         row0 += len(X)
-    if len(parts) == 1:
-        X, piece, version, start, pairs = parts[0]
-        return X, piece, version.astype(parts[0][2].dtype), start, pairs, np.array(names)
     return tuple(np.concatenate([p[j] for p in parts]) for j in range(5)) + (np.array(names),)
 
 
