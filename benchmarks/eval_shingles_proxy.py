@@ -192,6 +192,20 @@ def orchestral_version(rng, name: str, n_beats: float, n_parts: int):
     )
 
 
+def draw_performance(rng, group: str, name: str, notes, n_beats: float, n_parts: int):
+    """One drawn version of a score: ``(version, notes as played, pedal period in beats or None)``.
+
+    ``group='piano'``: :func:`piano_version` and a sustain pedal changed
+    every 1, 2 or 3 beats or none (:func:`sustain_pedal`); otherwise
+    :func:`orchestral_version` without pedal.
+    """
+    if group == "piano":
+        version = piano_version(rng, name, n_beats)
+        pedal = [None, 1.0, 2.0, 3.0][int(rng.integers(4))]
+        return version, (sustain_pedal(notes, pedal) if pedal else notes), pedal
+    return orchestral_version(rng, name, n_beats, n_parts), notes, None
+
+
 def _check_disjoint(pieces) -> None:
     """Refuse pieces that are in a training set, the notebook test collection or the real collection."""
     import importlib.util
@@ -231,13 +245,7 @@ def build(piano_versions: int, orch_versions: int, piano_seconds: float, orch_se
         n_beats = float(notes["end_beat"].max())
         n_parts = int(notes["part"].max()) + 1
         for v in range(piano_versions if group == "piano" else orch_versions):
-            if group == "piano":
-                version = piano_version(rng, f"v{v}", n_beats)
-                pedal = [None, 1.0, 2.0, 3.0][int(rng.integers(4))]
-                played = sustain_pedal(notes, pedal) if pedal else notes
-            else:
-                version = orchestral_version(rng, f"v{v}", n_beats, n_parts)
-                pedal, played = None, notes
+            version, played, pedal = draw_performance(rng, group, f"v{v}", notes, n_beats, n_parts)
             r = synth.render(played, version, sr=sr)
             F, _ = chroma.chroma(r.audio, r.sr, kind="cens", feature_rate=1.0)
             feats.append(F.astype(np.float32))

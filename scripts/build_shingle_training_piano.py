@@ -73,13 +73,8 @@ def main(argv=None):
         n_parts = int(notes["part"].max()) + 1
         per_version = []
         for v in range(args.versions):
-            if rng.random() < args.piano_share:
-                version = proxy.piano_version(rng, f"v{v}", n_beats)
-                pedal = [None, 1.0, 2.0, 3.0][int(rng.integers(4))]
-                played = proxy.sustain_pedal(notes, pedal) if pedal else notes
-            else:
-                version = proxy.orchestral_version(rng, f"v{v}", n_beats, n_parts)
-                played = notes
+            group = "piano" if rng.random() < args.piano_share else "orchestral"
+            version, played, _ = proxy.draw_performance(rng, group, f"v{v}", notes, n_beats, n_parts)
             r = synth.render(played, version, sr=args.sr)
             F, _ = chroma.chroma(r.audio, r.sr, kind="cens", feature_rate=1.0)
             S = shingles.shingles(F, LENGTH)
