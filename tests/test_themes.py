@@ -487,6 +487,9 @@ def test_greedy_forward_selection_follows_the_greedy_path():
     assert melody.greedy_forward_selection(score, 3, max_size=1)[0] == (1,)
     with pytest.raises(ValueError, match="n_members"):
         melody.greedy_forward_selection(score, 0)
+    # a NaN score (e.g. an empty validation set) would silently lose or win every comparison
+    with pytest.raises(ValueError, match="finite"):
+        melody.greedy_forward_selection(lambda s: float("nan") if s == (1,) else 0.5, 3)
 
 
 def _brass_excerpt():

@@ -308,7 +308,7 @@ def greedy_forward_selection(score, n_members: int, max_size: int | None = None)
 
     Parameters
     ----------
-    score : callable, tuple of member indices (sorted) -> float, higher is better
+    score : callable, tuple of member indices (sorted) -> finite float, higher is better (NaN raises ValueError)
     n_members : int >= 1
     max_size : int, optional, largest ensemble to consider
 
@@ -331,6 +331,8 @@ def greedy_forward_selection(score, n_members: int, max_size: int | None = None)
                 continue
             cand = tuple(sorted(current + (i,)))
             s = float(score(cand))
+            if not np.isfinite(s):
+                raise ValueError(f"score{cand} must be a finite number, got {s}")
             tried.append((cand, s, step))
             if best is None or s > best[1]:
                 best = (cand, s)
