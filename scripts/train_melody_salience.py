@@ -418,16 +418,17 @@ def build_inputs(net, pieces, shift: int = 0, aug=None, rng=None):
     return np.concatenate(X, axis=1), (Y[0] if Y.shape[0] == 1 else Y)
 
 
-def pc_accuracy(net, pieces) -> dict:
+def pc_accuracy(net, pieces, head: str = "main") -> dict:
     """Validation metrics: pitch-class accuracy of the argmax of the learned chroma on frames with a top
     voice, and the same for the plain folded pitch energies and salience_chroma (baselines). With
     second-voice targets (``load_split(..., 'second')``): the same on frames WITH a second voice (the
-    baselines then measure how often the strongest pitch class is the second voice's)."""
+    baselines then measure how often the strongest pitch class is the second voice's). ``head``: the net's
+    output scored (``"second"``: the second head of a ``train --joint`` net)."""
     hit = hit_fold = hit_sal = n = 0
     for P, y in pieces:
         voiced = y < melody.N_PITCHES
         pc = (y[voiced] + melody.FIRST_PITCH) % 12
-        C = melody.learned_chroma(P, net)
+        C = melody.learned_chroma(P, net, head=head)
         hit += int((np.argmax(C[:, voiced], axis=0) == pc).sum())
         F = melody.fold_pitch_classes(melody.log_pitch(P))
         hit_fold += int((np.argmax(F[:, voiced], axis=0) == pc).sum())
@@ -535,10 +536,7 @@ def train_joint(args) -> None:
         net = fit(cfg, train_p, seed=int(cfg.get("seed", 0)), joint=float(args.joint))
         path = net.save(args.save_to or cache_dir("melody", "candidates") / f"joint_grid{i}.npz")
         m = pc_accuracy(net, [(P, y) for P, y, _ in val_p])
-
-        class Second:  # the second head seen as a net, for pc_accuracy
-            probabilities = staticmethod(lambda P, head="main": net.probabilities(P, head="second"))
-        m2 = pc_accuracy(Second, [(P, y2) for P, _, y2 in val_p])
+        m2 = pc_accuracy(net, [(P, y2) for P, _, y2 in val_p], head="second")
         rows.append({"grid_index": i, "voice": "joint", "joint_lambda": float(args.joint), **cfg,
                      "learned": round(m["learned"], 4), "learned_second": round(m2["learned"], 4),
                      "folded": round(m["folded"], 4), "salience": round(m["salience"], 4), "frames": m["frames"],
