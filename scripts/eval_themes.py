@@ -38,6 +38,7 @@ Writes ``lib/cmr/data/themes_results.csv`` (the table), ``themes_ranks.csv``
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from pathlib import Path
@@ -216,14 +217,10 @@ def pitch_energies(piece: str) -> np.ndarray:
     return np.load(pitch_file(piece))
 
 
-_MODEL = []
-
-
+@functools.cache
 def committed_model():
     """The committed melody model (lib/cmr/data/melody_salience.npz), loaded once."""
-    if not _MODEL:
-        _MODEL.append(melody.load_model())
-    return _MODEL[0]
+    return melody.load_model()
 
 
 def oracle_features(row, n_out: int, kind: str) -> np.ndarray:
