@@ -568,6 +568,8 @@ def test_voice_blend_on_hand_made_chroma():
     np.testing.assert_allclose(kept[[0, 7], 0], e / np.linalg.norm(e), atol=1e-6)
     with pytest.raises(ValueError, match="same shape"):
         themes.voice_blend(top, others[:, :2])
+    with pytest.raises(ValueError, match="same shape"):  # 88 pitches, not 12 pitch classes
+        themes.voice_blend(np.ones((88, 3)), np.ones((88, 3)))
     with pytest.raises(ValueError, match="non-negative"):
         themes.voice_blend(-top, others)
     with pytest.raises(ValueError, match="weight"):
@@ -638,3 +640,5 @@ def test_log_likelihood_features_give_the_mean_negative_log_probability():
         themes.log_likelihood_features(P, eps=0.0)
     with pytest.raises(ValueError, match="non-negative"):
         themes.log_likelihood_features(-P)
+    with pytest.raises(ValueError, match="shape"):
+        themes.log_likelihood_features(np.ones((88, 4)) / 88)

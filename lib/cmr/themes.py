@@ -757,7 +757,7 @@ def voice_blend(top, others, weight: float = 0.7, remove_top: bool = True) -> np
 
     T = np.asarray(top, dtype=np.float64)
     O = np.asarray(others, dtype=np.float64)
-    if T.ndim != 2 or T.shape != O.shape:
+    if T.ndim != 2 or T.shape[0] != 12 or T.shape != O.shape:
         raise ValueError(f"top and others must have the same shape (12, N), got {T.shape} and {O.shape}")
     if not (np.all(np.isfinite(T)) and np.all(np.isfinite(O))) or np.any(T < 0) or np.any(O < 0):
         raise ValueError("top and others must be finite and non-negative")
@@ -794,7 +794,7 @@ def log_likelihood_features(C, eps: float = 0.01, conditional: bool = True) -> n
     np.ndarray, shape (12, N), float32, values <= log(1 + eps)
     """
     C = np.asarray(C, dtype=np.float64)
-    if C.ndim != 2:
+    if C.ndim != 2 or C.shape[0] != 12:
         raise ValueError(f"C must have shape (12, N), got {C.shape}")
     if not np.all(np.isfinite(C)) or np.any(C < 0):
         raise ValueError("C must contain finite non-negative probabilities")
