@@ -491,29 +491,33 @@ how far apart the costs of the worst true hit and the best false hit lie
 (positive = separable by a threshold).
 """),
     code("""
+def excerpt_queries(database, L_s, hop):
+    \"\"\"Queries of L_s seconds cut from every recording every `hop` s: (recording, features, true occurrences).\"\"\"
+    L = int(round(L_s * FR))
+    for d in range(database.n_docs):
+        X = database.doc_features(d)
+        for a0 in range(0, X.shape[1] - L, int(hop * FR)):
+            occ_q = mt.true_occurrences(database, truths, d, a0 / FR, (a0 + L) / FR)
+            if occ_q:
+                yield d, X[:, a0:a0 + L], occ_q
+
 def length_study(lengths, hop=5.0, tolerance=1.0):
     rows = []
     for L_s in lengths:
-        L = int(round(L_s * FR))
         ok, gaps, n = 0, [], 0
-        for d in range(db.n_docs):
-            X = db.doc_features(d)
-            for a0 in range(0, X.shape[1] - L, int(hop * FR)):
-                occ_q = mt.true_occurrences(db, truths, d, a0 / FR, (a0 + L) / FR)
-                if not occ_q:
-                    continue
-                curve = mt.diagonal_matching(X[:, a0:a0 + L], db, tempo_factors=TEMPI, transposition_invariant=True)
-                curve.cost[db.offsets[d]:db.offsets[d + 1]] = np.inf     # other recordings only
-                matches = mt.select_matches(curve, num=len(occ_q) + 5)
-                ev = mt.evaluate_matches(matches, occ_q, tolerance=tolerance)
-                n += 1
-                ok += mt.precision_at_r(matches, occ_q, tolerance=tolerance) == 1.0
-                true_c = [m.cost for m, c in zip(matches, ev.correct) if c]
-                false_c = [m.cost for m, c in zip(matches, ev.correct) if not c]
-                if ev.found.all() and false_c:
-                    gaps.append(min(false_c) - max(true_c))
-                else:
-                    gaps.append(-1.0 if not ev.found.all() else np.nan)
+        for d, q, occ_q in excerpt_queries(db, L_s, hop):
+            curve = mt.diagonal_matching(q, db, tempo_factors=TEMPI, transposition_invariant=True)
+            curve.cost[db.offsets[d]:db.offsets[d + 1]] = np.inf     # other recordings only
+            matches = mt.select_matches(curve, num=len(occ_q) + 5)
+            ev = mt.evaluate_matches(matches, occ_q, tolerance=tolerance)
+            n += 1
+            ok += mt.precision_at_r(matches, occ_q, tolerance=tolerance) == 1.0
+            true_c = [m.cost for m, c in zip(matches, ev.correct) if c]
+            false_c = [m.cost for m, c in zip(matches, ev.correct) if not c]
+            if ev.found.all() and false_c:
+                gaps.append(min(false_c) - max(true_c))
+            else:
+                gaps.append(-1.0 if not ev.found.all() else np.nan)
         rows.append({"query length (s)": L_s, "queries": n, "all occurrences first (%)": round(100 * ok / n, 1),
                      "median cost gap": round(float(np.nanmedian(gaps)), 3)})
     return pd.DataFrame(rows)
@@ -668,22 +672,15 @@ def ranking_study(lengths, database, hop=10.0, tolerance=1.0, refine=False, **kw
     \"\"\"Share of queries (every version, every `hop` s) whose true occurrences all come first.\"\"\"
     out = {}
     for L_s in lengths:
-        L = int(round(L_s * FR))
         ok = n = 0
-        for d in range(database.n_docs):
-            X = database.doc_features(d)
-            for a0 in range(0, X.shape[1] - L, int(hop * FR)):
-                occ_q = mt.true_occurrences(database, truths, d, a0 / FR, (a0 + L) / FR)
-                if not occ_q:
-                    continue
-                q = X[:, a0:a0 + L]
-                curve = mt.diagonal_matching(q, database, tempo_factors=TEMPI, transposition_invariant=True, **kwargs)
-                curve.cost[database.offsets[d]:database.offsets[d + 1]] = np.inf     # other recordings only
-                matches = mt.select_matches(curve, num=len(occ_q) + 5)
-                if refine:
-                    matches = mt.refine_matches(q, matches, database)
-                n += 1
-                ok += mt.precision_at_r(matches, occ_q, tolerance=tolerance) == 1.0
+        for d, q, occ_q in excerpt_queries(database, L_s, hop):     # defined for section 9
+            curve = mt.diagonal_matching(q, database, tempo_factors=TEMPI, transposition_invariant=True, **kwargs)
+            curve.cost[database.offsets[d]:database.offsets[d + 1]] = np.inf     # other recordings only
+            matches = mt.select_matches(curve, num=len(occ_q) + 5)
+            if refine:
+                matches = mt.refine_matches(q, matches, database)
+            n += 1
+            ok += mt.precision_at_r(matches, occ_q, tolerance=tolerance) == 1.0
         out[f"{L_s:g} s ({n} queries)"] = round(100 * ok / n, 1)
     return out
 
