@@ -184,6 +184,16 @@ def main(argv=None):
                     help="copy the model a --select run with --tag TAG trained for K (on the training "
                          "split) to lib/cmr/data/embedding_K<K>.npz, to be used with projection USE "
                          "(own or refit); e.g. --install 10=c32:refit 3=c32t:own")
+    ap.add_argument("--seed", type=int, default=None,
+                    help="initialisation and training seed of every network (default: seed = K, as for all "
+                         "models before session 15); another seed gives an independent member of a seed "
+                         "ensemble (--ensemble)")
+    ap.add_argument("--ensemble", default=None, metavar="NAME=T1,T2,...",
+                    help="instead of training: average the corrections of the models T1_K<K>, T2_K<K>, ... "
+                         "of the cache (cmr.embedding.average_corrections: one network, hidden width = sum) "
+                         "for every --ks, with the projection fitted on the training split of --data / "
+                         "--select (give the members' data flags) and, with --whiten-after, a noise "
+                         "covariance learned for the averaged network; saved as NAME_K<K>.npz in the cache")
     ap.add_argument("--selected-by", default="scripts/train_embedding.py --select, rendered validation",
                     help="with --install: how the model was chosen (stored in the weights' metadata)")
     args = ap.parse_args(argv)
@@ -238,6 +248,22 @@ def main(argv=None):
         print(f"validation: {len(held)} held-out pieces, {len(Xv)} shingles")
     n_pieces = len(np.unique(piece))
     print(f"training data: {len(X)} shingles of {n_pieces} rendered pieces, {len(pairs)} positive pairs")
+    if args.ensemble:
+        name, _, members = args.ensemble.partition("=")
+        members = [m for m in members.split(",") if m]
+        if not name or not members:
+            raise SystemExit(f"--ensemble: expected NAME=T1,T2,..., got {args.ensemble!r}")
+        select_dir.mkdir(exist_ok=True)
+        for K in args.ks:
+            t0 = time.perf_counter()
+            ens = embedding.average_corrections([embedding.load(select_dir / f"{m}_K{K}.npz") for m in members], X)
+            if args.whiten_after:
+                embedding.learn_noise_covariance(ens, X, pairs, reg=args.whiten_after, seed=K)
+            ens.meta["ensemble"].update(members=members, built_by="scripts/train_embedding.py --ensemble")
+            path = ens.save(select_dir / f"{name}_K{K}.npz")
+            print(f"K={K}: mean correction of {len(members)} networks (hidden {ens.params['W1'].shape[1]}) "
+                  f"-> {path} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        return
     pca = PCA(X.shape[1]).fit(X)
     augment = {k: v for k, v in (("noise", args.noise), ("gain", args.gain), ("smooth", args.smooth),
                                            ("sharpen", args.sharpen)) if v > 0}
@@ -248,15 +274,16 @@ def main(argv=None):
         t0 = time.perf_counter()
         net = embedding.Embedding(X.shape[1], K, n_hidden=args.hidden, mean=pca.mean_,
                                   projection=pca.components_[:K].T, train_projection=args.train_projection,
-                                  seed=K)
+                                  seed=K if args.seed is None else args.seed)
         hist = embedding.train(net, X, pairs, piece, steps=args.steps, batch=args.batch, margin=args.margin,
                                lr=args.lr, n_candidates=args.candidates,
                                shift_augment=not args.no_shift_augment, augment=augment or None,
                                tempo=args.tempo, frames=frames, refit_every=args.refit_every,
-                               whiten=args.whiten, seed=K,
+                               whiten=args.whiten, seed=K if args.seed is None else args.seed,
                                progress=not args.select)
         if args.whiten_after:
-            embedding.learn_noise_covariance(net, X, pairs, reg=args.whiten_after, seed=K)
+            embedding.learn_noise_covariance(net, X, pairs, reg=args.whiten_after,
+                                             seed=K if args.seed is None else args.seed)
         if args.select:
             res = []
             for XX, pp in ((Xv, pca_v), (Xv_noisy, pca_vn)):
@@ -333,7 +360,7 @@ def meta_for(args, K, X, n_pieces, pairs, augment) -> dict:
             "train_projection": args.train_projection, "training_data": ",".join(d.rsplit("/", 1)[-1] for d in str(args.data).split(",")),
             "training_shingles": int(len(X)), "training_pieces": int(n_pieces),
             "positive_pairs": int(len(pairs)), "projection": projection,
-            "trained_by": "scripts/train_embedding.py"}
+            "seed": K if args.seed is None else args.seed, "trained_by": "scripts/train_embedding.py"}
 
 
 if __name__ == "__main__":

@@ -312,3 +312,53 @@ def test_correction_scale_interpolates_between_pca_and_the_network():
     for bad in (-0.1, float("nan")):
         with pytest.raises(ValueError, match="alpha"):
             net.with_correction_scale(bad)
+
+
+def test_average_corrections_is_one_network_whose_correction_is_the_members_mean(tmp_path):
+    # three members with different seeds, hidden widths, input means and biases
+    nets = [_net(seed=s, d=24, k=3, h=h) for s, h in ((11, 5), (12, 7), (13, 9))]
+    for i, n in enumerate(nets):
+        n.params["b2"] = np.random.default_rng(20 + i).standard_normal(24) * 0.05
+        n.history = {"step": np.array([0, 10]), "val_accuracy": np.array([0.5, 0.6 + 0.1 * i])}
+    X = _cens_like_shingles(n=50, L=2, seed=14)
+    # each member's correction computed independently, by hand, from its own parameters
+    g = []
+    for n in nets:
+        h = np.maximum((X - n.mu) @ n.params["W1"] + n.params["b1"], 0)
+        g.append(h @ n.params["W2"] + n.params["b2"])
+        np.testing.assert_allclose(n.correction(X), g[-1], atol=1e-12)
+    g_mean = np.mean(g, axis=0)
+    ens = em.average_corrections(nets, X)
+    assert ens.params["W1"].shape == (24, 21) and ens.n_components == 3 and not ens.train_projection
+    np.testing.assert_allclose(ens.correction(X), g_mean, atol=1e-12)
+    r = X + g_mean
+    C = r / np.linalg.norm(r, axis=1, keepdims=True)
+    np.testing.assert_allclose(ens.correct(X), C, atol=1e-12)
+    # projection = PCA of the averaged network's corrected shingles of X
+    np.testing.assert_allclose(ens.embed(X), PCA(3).fit(C).transform(C), atol=1e-6)   # PCA computes in float32
+    # a scaled ensemble is the mean of the scaled corrections
+    np.testing.assert_allclose(ens.with_correction_scale(0.25).correction(X), 0.25 * g_mean, atol=1e-12)
+    assert ens.meta["ensemble"]["size"] == 3 and ens.meta["ensemble"]["hidden_per_member"] == [5, 7, 9]
+    np.testing.assert_allclose(ens.history["val_accuracy"], [0.5, 0.7])
+    back = em.load(ens.save(tmp_path / "ens.npz"))
+    np.testing.assert_allclose(back.embed(X), ens.embed(X), atol=1e-12)
+    # one member: its own correction; without X the shared projection is kept
+    one = em.average_corrections(nets[:1])
+    np.testing.assert_allclose(one.correction(X), g[0], atol=1e-12)
+    np.testing.assert_allclose(one.embed(X), nets[0].embed(X), atol=1e-12)
+
+
+def test_average_corrections_rejects_bad_members():
+    a, b = _net(seed=1, d=24, k=3, h=4), _net(seed=2, d=24, k=3, h=4)
+    with pytest.raises(ValueError, match="projections differ"):
+        em.average_corrections([a, b])            # different projections and no X to refit them
+    with pytest.raises(ValueError, match="n_components"):
+        em.average_corrections([a, _net(seed=3, d=24, k=4, h=4)])
+    with pytest.raises(ValueError, match="dim_in"):
+        em.average_corrections([a, _net(seed=3, d=36, k=3, h=4)])
+    with pytest.raises(ValueError, match="empty"):
+        em.average_corrections([])
+    with pytest.raises(TypeError, match="Embedding"):
+        em.average_corrections([a, "b"])
+    with pytest.raises(ValueError, match="shape"):
+        a.correction(np.ones((2, 23)))

@@ -161,6 +161,17 @@ class Embedding:
         out.meta = dict(self.meta, correction_scale=float(self.meta.get("correction_scale", 1.0)) * alpha)
         return out
 
+    def correction(self, X) -> np.ndarray:
+        """The learned correction ``g(x) = h W2 + b2`` itself (before adding ``x``), shape (n, dim_in)."""
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.dim_in:
+            raise ValueError(f"X must have shape (n, {self.dim_in}), got {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("X contains NaN or infinite values")
+        p = self.params
+        h = np.maximum((X.astype(self.dtype, copy=False) - self.mu) @ p["W1"] + p["b1"], 0)
+        return h @ p["W2"] + p["b2"]
+
     def correct(self, X, block: int = 65536) -> np.ndarray:
         """The corrected, unit-length shingles ``c`` (before the projection), shape (n, dim_in)."""
         X = np.asarray(X)
@@ -285,6 +296,96 @@ class Embedding:
         if "noise_cov" in arrays:
             net.noise_cov = np.asarray(arrays["noise_cov"], np.float64)
         return net
+
+
+def average_corrections(nets, X=None) -> Embedding:
+    """A seed ensemble as ONE network: the mean of the members' learned corrections.
+
+    For members :math:`g_i(x) = \mathrm{ReLU}((x - \mu_i) W_1^{(i)} + b_1^{(i)}) W_2^{(i)} + b_2^{(i)}`
+    (e.g. the same training setting with different seeds), the averaged
+    correction :math:`\bar g = \frac1S \sum_i g_i` is exactly an
+    :class:`Embedding` whose hidden layer is all members' hidden units side
+    by side: ``W1`` = the members' ``W1`` concatenated column-wise, ``b1``
+    concatenated (each shifted by ``(mu - mu_i) W1_i`` so that one common
+    input mean ``mu`` = the members' mean serves all of them), ``W2`` = the
+    members' ``W2`` stacked row-wise, each divided by ``S``, ``b2`` = the
+    mean of the ``b2``. Averaging independently trained networks removes
+    part of the seed-to-seed noise of training without any new code at
+    search time (the result is embedded, scaled, refitted and saved like
+    any network).
+
+    The projection: the members' projections generally differ (refitted
+    during training, or trained jointly), and the mean of projections is
+    not the projection of anything. So with ``X`` given, the result's
+    projection is the PCA of the *averaged* network's corrected shingles of
+    ``X`` (for members trained with ``refit_every`` that is what their own
+    training did; models used with ``search_projection='refit'`` replace it
+    anyway by :meth:`Embedding.fit_projection` on the collection). Without
+    ``X`` all members must share one projection (same ``P`` and projection
+    mean, e.g. a fixed training PCA), which is then kept. The result never
+    trains its projection (``train_projection=False``) and carries no noise
+    covariance: for the noise-whitened refit learn it again for the averaged
+    network (:func:`learn_noise_covariance`).
+
+    Parameters
+    ----------
+    nets : sequence of Embedding
+        The members (same ``dim_in`` and ``n_components``; hidden widths may differ).
+    X : np.ndarray, shape (n, dim_in), optional
+        Shingles on which the projection is fitted (e.g. the training shingles).
+
+    Returns
+    -------
+    Embedding with ``n_hidden = sum of the members' widths``; ``meta['ensemble']``
+    lists the members' sizes, seeds and (where present) training data; the
+    history is the members' mean curve when they share the same steps.
+    """
+    nets = list(nets)
+    if not nets:
+        raise ValueError("average_corrections: nets is empty (need at least one Embedding)")
+    for i, n in enumerate(nets):
+        if not isinstance(n, Embedding):
+            raise TypeError(f"average_corrections: nets[{i}] is a {type(n).__name__}, expected an Embedding")
+    d, K = nets[0].dim_in, nets[0].n_components
+    for i, n in enumerate(nets):
+        if n.dim_in != d or n.n_components != K:
+            raise ValueError(f"average_corrections: nets[{i}] has dim_in={n.dim_in}, n_components="
+                             f"{n.n_components}; nets[0] has dim_in={d}, n_components={K} (all must match)")
+    S = len(nets)
+    dtype = np.result_type(*(n.dtype for n in nets))
+    mu = np.mean([np.asarray(n.mu, np.float64) for n in nets], axis=0)
+    W1 = np.concatenate([n.params["W1"].astype(np.float64) for n in nets], axis=1)
+    b1 = np.concatenate([n.params["b1"] + (mu - n.mu) @ n.params["W1"].astype(np.float64) for n in nets])
+    W2 = np.concatenate([n.params["W2"].astype(np.float64) / S for n in nets], axis=0)
+    b2 = np.mean([n.params["b2"].astype(np.float64) for n in nets], axis=0)
+    shared = all(np.array_equal(n.params["P"], nets[0].params["P"]) and np.array_equal(n.proj_mu, nets[0].proj_mu)
+                 for n in nets[1:])
+    if X is None and not shared:
+        raise ValueError("average_corrections: the members' projections differ; pass X (e.g. the training "
+                         "shingles) to fit the PCA of the averaged network's corrected shingles")
+    out = Embedding(d, K, n_hidden=W1.shape[1], mean=mu, projection=nets[0].params["P"],
+                    projection_mean=nets[0].proj_mu, train_projection=False, dtype=dtype)
+    out.params.update(W1=W1.astype(dtype), b1=b1.astype(dtype), W2=W2.astype(dtype), b2=b2.astype(dtype))
+    hists = [n.history for n in nets]
+    if hists[0] and all(h.keys() == hists[0].keys() and np.array_equal(h.get("step"), hists[0].get("step"))
+                        for h in hists):
+        out.history = {k: (np.asarray(hists[0][k]) if k == "step"
+                           else np.mean([np.asarray(h[k], np.float64) for h in hists], axis=0)) for k in hists[0]}
+    skip = {"seed", "validation", "proxy", "selected", "noise_reg", "search_projection", "correction_scale"}
+    out.meta = {k: v for k, v in nets[0].meta.items() if k not in skip}
+    out.meta.update(n_hidden=int(W1.shape[1]), train_projection=False, ensemble={
+        "size": S, "seeds": [n.meta.get("seed") for n in nets],
+        "hidden_per_member": [int(n.params["W1"].shape[1]) for n in nets],
+        "training_data": sorted({str(n.meta.get("training_data", "?")) for n in nets}),
+        "correction_scales": [float(n.meta.get("correction_scale", 1.0)) for n in nets]})
+    if X is not None:
+        from cmr.indexing import PCA
+
+        p = PCA(K).fit(out.correct(X))
+        out.proj_mu = np.asarray(p.mean_, dtype)
+        out.params["P"] = np.ascontiguousarray(p.components_.T, dtype=dtype)
+        out.meta["projection"] = "PCA of the averaged network's corrected shingles (average_corrections)"
+    return out
 
 
 def load(path) -> Embedding:
