@@ -260,8 +260,15 @@ def select(args) -> None:
     print(f"largest shared-pattern share among kept pieces: {kept.max_shared.max():.1%}")
 
 
-def data_file(piece: str) -> Path:
-    return cache_dir("melody", "data") / f"{piece}.npz"
+def data_file(piece: str, extra: int = 0) -> Path:
+    """Cached pitch energies and targets of a training piece; ``extra = k >= 1``: its k-th extra rendering."""
+    return cache_dir("melody", "data") / (f"{piece}.npz" if extra == 0 else f"{piece}__x{extra}.npz")
+
+
+def extra_plan(piece: str, n_parts: int, k: int) -> dict:
+    """The performance plan of the k-th extra rendering of a training piece (own seeded generator, so
+    other instruments, tempo, key and tuning than the piece's first rendering)."""
+    return themes.plan_version(np.random.default_rng([SEED, zlib.crc32(piece.encode()), k]), n_parts)
 
 
 def render(args) -> None:
@@ -270,19 +277,22 @@ def render(args) -> None:
     from cmr import chroma, synth
 
     kept = pd.read_csv(TRAIN_CSV)
-    todo = [r for r in kept.itertuples() if args.overwrite or not data_file(r.piece).is_file()]
+    todo = [(r, 0) for r in kept.itertuples() if args.overwrite or not data_file(r.piece).is_file()]
+    # --extra K: K more renderings of every TRAINING piece (validation pieces keep their single one)
+    todo += [(r, k) for r in kept[kept.split == "train"].itertuples() for k in range(1, args.extra + 1)
+             if args.overwrite or not data_file(r.piece, k).is_file()]
     total = 0.0
-    for row in tqdm(todo, desc="render+pitch", unit="piece", mininterval=10):
+    for row, k in tqdm(todo, desc="render+pitch", unit="piece", mininterval=10):
         notes, attrs = pd.read_pickle(cache_dir("melody", "notes") / f"{row.piece}.pkl")
         notes.attrs.update(attrs)
-        version = themes.make_version(json.loads(row.version), float(row.qpm), float(notes.attrs["end_beat"]),
-                                      name="melody-train")
+        plan = json.loads(row.version) if k == 0 else extra_plan(row.piece, int(row.n_parts), k)
+        version = themes.make_version(plan, float(row.qpm), float(notes.attrs["end_beat"]), name="melody-train")
         r = synth.render(notes, version)
         cents = float(chroma.estimate_tuning(r.audio, r.sr))
         P = chroma.pitch_features(r.audio, r.sr, feature_rate=themes.FINE_RATE, tuning_cents=cents)
         top = themes.skyline(themes.note_roll(r.truth.notes, themes.FINE_RATE, P.shape[1]))
-        np.savez(data_file(row.piece), P=P.astype(np.float32), y=melody.top_voice_targets(top),
-                 cents=cents, duration=r.duration)
+        np.savez(data_file(row.piece, k), P=P.astype(np.float32), y=melody.top_voice_targets(top),
+                 cents=cents, duration=r.duration, plan=json.dumps(plan))
         total += r.duration
     print(f"rendered {total / 3600:.2f} h")
 
@@ -291,11 +301,20 @@ def second_file(piece: str) -> Path:
     return cache_dir("melody", "second") / f"{piece}.npy"
 
 
-def load_split(split: str, voice: str = "top"):
-    """(pitch energies, targets) of the pieces of one split; ``voice='second'``: second-voice targets."""
+def load_split(split: str, voice: str = "top", extra: int = 0):
+    """(pitch energies, targets) of the pieces of one split; ``voice='second'``: second-voice targets;
+    ``extra = K``: also the K extra renderings of each piece (``render --extra K``; top voice only)."""
     kept = pd.read_csv(TRAIN_CSV)
     rows = kept[kept.split == split]
     out = []
+    for k in range(1, extra + 1):
+        if voice != "top":
+            raise SystemExit("extra renderings have top-voice targets only")
+        for p in rows.piece:
+            if not data_file(p, k).is_file():
+                raise SystemExit(f"no extra rendering {k} of {p}: run train_melody_salience.py render --extra {extra}")
+            with np.load(data_file(p, k)) as z:
+                out.append((z["P"], z["y"]))
     for p in rows.piece:
         with np.load(data_file(p)) as z:
             if voice in ("second", "both"):
@@ -473,6 +492,41 @@ def fit(cfg: dict, train_pieces, seed: int = 0, batch: int = 256, lr: float = 1e
     return net
 
 
+def fit_conv(cfg: dict, train_pieces, seed: int = 0, log=print):
+    """Train a :class:`cmr.melody.PitchConvNet` (``cfg["arch"] == "pitchconv"``).
+
+    Every epoch visits a random share ``frac`` of all training frames in batches of ``batch`` frames
+    (each frame gives 88 patches); Adam, learning rate halved every third of the epochs. No pitch-shift
+    augmentation: the shared weights already see every pitch.
+    """
+    from cmr.embedding import Adam
+
+    net = melody.PitchConvNet(below=cfg["below"], above=cfg["above"], context=cfg["context"],
+                              hidden=cfg["hidden"], seed=seed)
+    rng = np.random.default_rng(seed)
+    padded, frames, ys, off = [], [], [], 0
+    for P, y in train_pieces:  # one long padded matrix; frame indices point into it
+        Lp = net.padded(P)
+        padded.append(Lp)
+        frames.append(off + np.arange(P.shape[1]))
+        ys.append(y)
+        off += Lp.shape[1]
+    padded, frames, ys = np.concatenate(padded, axis=1), np.concatenate(frames), np.concatenate(ys)
+    batch, lr0 = int(cfg.get("batch", 128)), float(cfg.get("lr", 2e-3))
+    opt = Adam(net.params, lr=lr0)
+    for ep in range(cfg["epochs"]):
+        perm = rng.permutation(frames.size)[: int(float(cfg.get("frac", 0.5)) * frames.size)]
+        lr = lr0 * (0.5 ** (ep // max(cfg["epochs"] // 3, 1)))
+        losses = []
+        for a in range(0, perm.size - batch + 1, batch):
+            idx = perm[a:a + batch]
+            loss, grads = net.loss_and_grads(net.patches(padded, frames[idx]), ys[idx])
+            opt.step(grads, lr=lr)
+            losses.append(loss)
+        log(f"  epoch {ep + 1}/{cfg['epochs']} lr {lr:.1e} loss {np.mean(losses):.3f}")
+    return net
+
+
 def train(args) -> None:
     if args.joint:
         return train_joint(args)
@@ -487,7 +541,12 @@ def train(args) -> None:
     for i in idx:
         cfg = GRID[i]
         t0 = time.perf_counter()
-        net = fit(cfg, train_p, seed=int(cfg.get("seed", 0)), voice=args.voice)
+        if cfg.get("arch") == "pitchconv":
+            if args.voice != "top":
+                raise SystemExit("pitchconv settings train top-voice nets only")
+            net = fit_conv(cfg, train_p, seed=int(cfg.get("seed", 0)))
+        else:
+            net = fit(cfg, train_p, seed=int(cfg.get("seed", 0)), voice=args.voice)
         tag = "second_grid" if args.voice == "second" else "grid"
         net.save(cache_dir("melody", "candidates") / f"{tag}{i}.npz")  # every trained setting, for inspection
         m = pc_accuracy(net, val_p)
@@ -510,7 +569,9 @@ def train(args) -> None:
     for col, default in (("dilation", 1), ("tilt_db", 0.0), ("eq_db", 0.0), ("noise", 0.0), ("seed", 0)):
         table[col] = table[col].fillna(default) if col in table else default
     table = table.drop_duplicates(["context", "hidden", "epochs", "shift", "decay", "pieces", "dilation",
-                                   "tilt_db", "eq_db", "noise", "seed"] + (["members"] if "members" in table else []),
+                                   "tilt_db", "eq_db", "noise", "seed"]
+                                  + [c for c in ("members", "arch", "below", "above", "frac", "batch", "lr")
+                                     if c in table],
                                   keep="last")  # ensemble rows differ only in their members
     table["chosen"] = table["learned"] == table["learned"].max()
     table.to_csv(out_csv, index=False)
@@ -683,6 +744,9 @@ def main(argv=None) -> None:
     ap.add_argument("--voice", choices=list(melody.VOICES), default="top",
                     help="train: targets (second = highest note below the top voice; see stage 'second')")
     ap.add_argument("--overwrite", action="store_true")
+    ap.add_argument("--extra", type=int, default=0,
+                    help="render: K extra renderings of every training piece (other instruments, tempo, key); "
+                         "train: use them (pitchconv settings also read cfg['extra'])")
     ap.add_argument("--freeze-split", action="store_true",
                     help="select: keep the train/val labels of the pieces already in melody_train_pieces.csv")
     ap.add_argument("--grid", type=int, nargs="+", default=None, help="indices of GRID to run")

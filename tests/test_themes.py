@@ -642,3 +642,87 @@ def test_log_likelihood_features_give_the_mean_negative_log_probability():
         themes.log_likelihood_features(-P)
     with pytest.raises(ValueError, match="shape"):
         themes.log_likelihood_features(np.ones((88, 4)) / 88)
+
+
+def _random_conv_net(seed=0):
+    from cmr import melody
+
+    net = melody.PitchConvNet(below=3, above=5, context=1, hidden=(6, 4), seed=seed)
+    rng = np.random.default_rng(seed + 10)
+    for k in net.params:  # nonzero biases: no ReLU sits exactly at its kink
+        net.params[k] = (net.params[k] + 0.1 * rng.standard_normal(net.params[k].shape)).astype(np.float64)
+    return net
+
+
+def test_pitch_conv_net_gradient_matches_finite_differences():
+    net = _random_conv_net()
+    rng = np.random.default_rng(2)
+    P = rng.random((88, 5)) ** 4
+    X = net.patches(net.padded(P), np.arange(5)).astype(np.float64)
+    y = np.array([3, 88, 40, 41, 87])
+    _, grads = net.loss_and_grads(X, y)
+    for name in net.params:
+        for j in rng.choice(net.params[name].size, 3):
+            old = net.params[name].flat[j]
+            net.params[name].flat[j] = old + 1e-6
+            lp, _ = net.loss_and_grads(X, y)
+            net.params[name].flat[j] = old - 1e-6
+            lm, _ = net.loss_and_grads(X, y)
+            net.params[name].flat[j] = old
+            assert abs((lp - lm) / 2e-6 - grads[name].flat[j]) < 1e-6, name
+
+
+def test_pitch_conv_net_patches_read_the_right_energies():
+    from cmr import melody
+
+    net = melody.PitchConvNet(below=2, above=3, context=1, hidden=(4,))
+    P = np.zeros((88, 4))
+    P[50, 2] = 1.0  # one note at pitch index 50, frame 2
+    X = net.patches(net.padded(P), np.arange(4)).reshape(4, 88, net.dim_in)
+    L = melody.log_pitch(P)
+    # frame t, pitch p, context offset c (-1..1), pitch offset d (-2..3) -> column (c + 1) * 6 + d + 2
+    for t, p, c, d in ((2, 50, 0, 0), (1, 48, 1, 2), (3, 47, -1, 3), (2, 52, 0, -2)):
+        assert X[t, p, (c + 1) * 6 + d + 2] == pytest.approx(L[50, 2])
+    assert np.count_nonzero(X[..., :-1]) == 3 * 6  # the note is seen from 3 frames x 6 pitches
+    np.testing.assert_allclose(X[0, :, -1], np.arange(88) / 87)  # register input
+
+
+def test_pitch_conv_net_is_shift_equivariant_without_register_terms():
+    net = _random_conv_net(1)
+    net.params["bp"][:] = 0.0
+    net.params["W0"][-1] = 0.0  # no register input
+    rng = np.random.default_rng(3)
+    P = np.zeros((88, 6))
+    P[40:46] = rng.random((6, 6))
+    Pk = np.roll(P, 2, axis=0)  # everything two semitones higher
+    Z = net.logits(net.patches(net.padded(P), np.arange(6)))
+    Zk = net.logits(net.patches(net.padded(Pk), np.arange(6)))
+    np.testing.assert_allclose(Zk[2:88], Z[:86], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(Zk[88], Z[88], rtol=1e-10, atol=1e-12)  # "no note" does not move
+
+
+def test_pitch_conv_net_save_load_and_ensembles(tmp_path):
+    from cmr import melody
+
+    conv = melody.PitchConvNet(below=4, above=6, context=2, hidden=(5, 3), seed=7)
+    mlp = melody.MelodyNet(context=1, hidden=(8,), seed=1)
+    rng = np.random.default_rng(4)
+    P = rng.random((88, 30)) ** 3
+    pr = conv.probabilities(P, block=7)
+    assert pr.shape == (89, 30) and np.allclose(pr.sum(axis=0), 1.0, atol=1e-5)
+    back = melody.load_model(conv.save(tmp_path / "conv.npz"))
+    assert isinstance(back, melody.PitchConvNet) and (back.below, back.above, back.context) == (4, 6, 2)
+    np.testing.assert_allclose(back.probabilities(P), pr, atol=1e-6)
+    ens = melody.load_model(melody.MelodyEnsemble([conv, mlp]).save(tmp_path / "mixed.npz"))
+    assert isinstance(ens.nets[0], melody.PitchConvNet) and isinstance(ens.nets[1], melody.MelodyNet)
+    np.testing.assert_allclose(ens.probabilities(P), (pr + mlp.probabilities(P)) / 2, atol=1e-6)
+    C = melody.learned_chroma(P, back)
+    np.testing.assert_allclose(C.sum(axis=0), 1.0 - pr[88], atol=1e-5)
+    with pytest.raises(ValueError, match="MelodyNet"):
+        melody.MelodyNet.load(tmp_path / "conv.npz")
+    with pytest.raises(ValueError, match="main head"):
+        conv.probabilities(P, head="second")
+    with pytest.raises(ValueError, match="hidden"):
+        melody.PitchConvNet(hidden=())
+    with pytest.raises(ValueError, match="P must have shape"):
+        conv.probabilities(np.ones((12, 5)))

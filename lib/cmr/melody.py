@@ -8,7 +8,12 @@ probabilities to pitch classes gives a melody chroma that can replace the
 hand-made :func:`cmr.themes.salience_chroma` as the database feature of
 cross-modal theme retrieval (notebook 06).
 
-The same network class also serves a *second-voice* model (``voice="second"``):
+:class:`PitchConvNet` does the same job with weights shared along the pitch
+axis: one small detector reads the neighbourhood of each pitch (its own
+harmonics, the notes just above it) and scores it, so what it learns at one
+pitch serves every pitch.
+
+The same fully connected class also serves a *second-voice* model (``voice="second"``):
 trained on the highest note *below* the top voice per frame
 (:func:`second_voice_targets`), its folded probabilities are a learned chroma
 of the voice a theme moves to when it crosses below another part; it is
@@ -26,6 +31,7 @@ Shapes follow the library: features are (dims, frames).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -230,13 +236,158 @@ class MelodyNet:
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing: run scripts/train_melody_salience.py train")
         with np.load(path) as z:
-            if "n_models" in z.files:
-                raise ValueError(f"{path} holds an ensemble of {int(z['n_models'])} models: use load_model")
+            if "n_models" in z.files or "arch" in z.files:
+                raise ValueError(f"{path} holds an ensemble or a PitchConvNet, not a MelodyNet: use load_model")
             params = {k: z[k].astype(np.float32) for k in z.files if k[0] in "Wb"}
             return cls(context=int(z["context"]), hidden=tuple(int(h) for h in z["hidden"]),
                        gamma=float(z["gamma"]), params=params,
                        dilation=int(z["dilation"]) if "dilation" in z.files else 1,
                        voice=str(z["voice"]) if "voice" in z.files else "top")  # older files: top voice
+
+
+class PitchConvNet:
+    """Top-voice net with weights shared along pitch (a convolution over the pitch axis).
+
+    For frame ``t`` and pitch ``p`` the same small MLP reads the patch of log pitch energies
+    from ``below`` semitones under ``p`` to ``above`` semitones over it, over ``t - context ..
+    t + context`` (zeros outside the piano range and the piece), plus the register ``p / 87``,
+    and outputs one logit; a per-pitch bias adds a register prior. "No note" has its own logit,
+    computed from the mean of the last hidden layer over all pitches. A softmax over the 89
+    logits gives the same output as :class:`MelodyNet`.
+
+    Why: whether ``p`` is the highest sounding note depends on what sounds *near* ``p`` (its
+    own harmonics at +12, +19, +24 semitones, a note above it) much more than on its absolute
+    position, so one detector slid along pitch learns from every pitch of every frame at once,
+    where a fully connected net must learn each pitch separately (it needs pitch-shift
+    augmentation for the same effect). The same idea drives the convolutional salience nets
+    of Bittner et al. (ISMIR 2017).
+
+    Parameters
+    ----------
+    below, above : int >= 0, semitones of the patch under / over the pitch
+    context : int >= 0, frames of context on each side
+    hidden : tuple of int, at least one hidden layer (ReLU)
+    gamma : float, log compression of the input (:func:`log_pitch`)
+    seed : int, initialisation
+    params : dict, trained parameters (``W<i>``, ``b<i>``, ``wo``, ``bp``, ``wn``, ``bn``)
+    """
+
+    voice = "top"
+    second_head = False
+
+    def __init__(self, below: int = 12, above: int = 36, context: int = 3, hidden=(64, 32), gamma: float = 10.0,
+                 seed: int = 0, params=None):
+        self.below, self.above, self.context = int(below), int(above), int(context)
+        self.hidden, self.gamma = tuple(int(h) for h in hidden), float(gamma)
+        if min(self.below, self.above, self.context) < 0 or not self.hidden or min(self.hidden) < 1:
+            raise ValueError(f"below, above, context must be >= 0 and hidden non-empty with positive sizes, got "
+                             f"{below}, {above}, {context}, {hidden}")
+        self.width = self.below + self.above + 1
+        self.dim_in = self.width * (2 * self.context + 1) + 1
+        if params is None:
+            rng = np.random.default_rng(seed)
+            sizes = [self.dim_in, *self.hidden]
+            params = {}
+            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+                params[f"W{i}"] = (rng.standard_normal((a, b)) * np.sqrt(2.0 / a)).astype(np.float32)
+                params[f"b{i}"] = np.zeros(b, np.float32)
+            h = self.hidden[-1]
+            params["wo"] = (rng.standard_normal(h) / np.sqrt(h)).astype(np.float32)
+            params["bp"] = np.zeros(N_PITCHES, np.float32)
+            params["wn"] = (rng.standard_normal(h) / np.sqrt(h)).astype(np.float32)
+            params["bn"] = np.zeros(1, np.float32)
+        if params["W0"].shape[0] != self.dim_in:
+            raise ValueError(f"params['W0'] has {params['W0'].shape[0]} inputs, the patch needs {self.dim_in}")
+        self.params = params
+
+    # ---- patches ---------------------------------------------------------------------------
+    def padded(self, P) -> np.ndarray:
+        """Log pitch energies (88, N) -> zero-padded (below + 88 + above, N + 2 context), float32."""
+        L = log_pitch(P, self.gamma)
+        c = self.context
+        out = np.zeros((N_PITCHES + self.below + self.above, L.shape[1] + 2 * c), np.float32)
+        out[self.below:self.below + N_PITCHES, c:c + L.shape[1]] = L
+        return out
+
+    def patches(self, padded, frames) -> np.ndarray:
+        """Inputs of frames ``frames`` (indices into the unpadded piece) -> (len(frames) * 88, dim_in)."""
+        frames = np.asarray(frames, dtype=np.int64)
+        T = padded[:, frames[:, None] + np.arange(2 * self.context + 1)]  # (rows, B, 2c+1)
+        W = np.lib.stride_tricks.sliding_window_view(T, self.width, axis=0)  # (88, B, 2c+1, width)
+        B = frames.size
+        X = np.empty((B, N_PITCHES, self.dim_in), np.float32)
+        X[:, :, :-1] = W.transpose(1, 0, 2, 3).reshape(B, N_PITCHES, -1)
+        X[:, :, -1] = np.arange(N_PITCHES, dtype=np.float32) / (N_PITCHES - 1)
+        return X.reshape(B * N_PITCHES, self.dim_in)
+
+    # ---- forward / backward ----------------------------------------------------------------
+    def logits(self, X, keep: bool = False):
+        """Patches (B * 88, dim_in) -> logits (89, B); with ``keep`` also the layer inputs."""
+        B = X.shape[0] // N_PITCHES
+        hs, h = [X], X
+        for i in range(len(self.hidden)):
+            h = np.maximum(h @ self.params[f"W{i}"] + self.params[f"b{i}"], 0.0)
+            hs.append(h)
+        H = h.reshape(B, N_PITCHES, -1)
+        z = H @ self.params["wo"] + self.params["bp"]
+        zn = H.mean(axis=1) @ self.params["wn"] + self.params["bn"]
+        Z = np.concatenate([z, zn[:, None]], axis=1).T
+        return (Z, hs) if keep else Z
+
+    def loss_and_grads(self, X, y):
+        """Mean cross-entropy of integer targets ``y`` (B,) in 0..88 (88 = no note) and its gradients."""
+        y = np.asarray(y, dtype=np.int64)
+        B = y.size
+        Z, hs = self.logits(X, keep=True)
+        Pr = MelodyNet.softmax(Z).T  # (B, 89)
+        loss = float(-np.mean(np.log(Pr[np.arange(B), y] + 1e-12)))
+        dZ = Pr
+        dZ[np.arange(B), y] -= 1.0
+        dZ /= B
+        H = hs[-1].reshape(B, N_PITCHES, -1)
+        dz, dzn = dZ[:, :N_PITCHES], dZ[:, N_PITCHES]
+        g = {"bp": dz.sum(axis=0), "wo": np.einsum("bp,bph->h", dz, H), "wn": dzn @ H.mean(axis=1),
+             "bn": np.array([dzn.sum()])}
+        dH = (dz[:, :, None] * self.params["wo"] + (dzn[:, None, None] / N_PITCHES) * self.params["wn"])
+        dH = dH.reshape(B * N_PITCHES, -1)
+        for i in range(len(self.hidden) - 1, -1, -1):
+            dA = dH * (hs[i + 1] > 0)
+            g[f"W{i}"] = hs[i].T @ dA
+            g[f"b{i}"] = dA.sum(axis=0)
+            if i > 0:
+                dH = dA @ self.params[f"W{i}"].T
+        dtype = self.params["W0"].dtype
+        return loss, {k: np.asarray(v, dtype=dtype) for k, v in g.items()}
+
+    def probabilities(self, P, block: int = 512, head: str = "main") -> np.ndarray:
+        """Per-frame probabilities of the 88 top-voice pitches and of "no note", shape (89, N), float32
+        (as :meth:`MelodyNet.probabilities`; there is no second head)."""
+        if head != "main":
+            raise ValueError(f"a PitchConvNet has only the main head, got head={head!r}")
+        Lp = self.padded(P)
+        N = Lp.shape[1] - 2 * self.context
+        out = np.zeros((N_PITCHES + 1, N), np.float32)
+        for a in range(0, N, block):
+            frames = np.arange(a, min(a + block, N))
+            out[:, frames] = MelodyNet.softmax(self.logits(self.patches(Lp, frames)))
+        return out
+
+    def save(self, path) -> Path:
+        path = Path(path)
+        np.savez_compressed(path, arch="pitchconv", below=self.below, above=self.above, context=self.context,
+                            hidden=np.array(self.hidden), gamma=self.gamma, voice=self.voice,
+                            **{k: v.astype(np.float32) for k, v in self.params.items()})
+        return path
+
+    @classmethod
+    def from_arrays(cls, z, prefix: str = "") -> "PitchConvNet":
+        """A net from the arrays of a saved file (keys after ``prefix``)."""
+        names = ("wo", "bp", "wn", "bn")
+        params = {k[len(prefix):]: np.asarray(z[k], np.float32) for k in z.files if k.startswith(prefix)
+                  and (k[len(prefix):] in names or re.fullmatch(r"[Wb]\d+", k[len(prefix):]))}
+        return cls(below=int(z[prefix + "below"]), above=int(z[prefix + "above"]),
+                   context=int(z[prefix + "context"]), hidden=tuple(int(h) for h in z[prefix + "hidden"]),
+                   gamma=float(z[prefix + "gamma"]), params=params)
 
 
 class MelodyEnsemble:
@@ -245,13 +396,13 @@ class MelodyEnsemble:
 
     Parameters
     ----------
-    nets : sequence of MelodyNet, at least one
+    nets : sequence of MelodyNet or PitchConvNet, at least one (the two kinds may be mixed)
     """
 
     def __init__(self, nets):
         self.nets = list(nets)
-        if not self.nets or not all(isinstance(n, MelodyNet) for n in self.nets):
-            raise TypeError(f"nets must be a non-empty sequence of MelodyNet, got {nets!r}")
+        if not self.nets or not all(isinstance(n, (MelodyNet, PitchConvNet)) for n in self.nets):
+            raise TypeError(f"nets must be a non-empty sequence of MelodyNet / PitchConvNet, got {nets!r}")
         if len({n.voice for n in self.nets}) > 1:
             raise ValueError(f"ensemble members predict different voices: {[n.voice for n in self.nets]}")
         self.voice = self.nets[0].voice
@@ -269,14 +420,19 @@ class MelodyEnsemble:
         arrays = {"n_models": len(self.nets)}
         for i, net in enumerate(self.nets):
             arrays.update({f"m{i}_context": net.context, f"m{i}_hidden": np.array(net.hidden),
-                           f"m{i}_gamma": net.gamma, f"m{i}_dilation": net.dilation, f"m{i}_voice": net.voice})
+                           f"m{i}_gamma": net.gamma, f"m{i}_voice": net.voice})
+            if isinstance(net, PitchConvNet):
+                arrays.update({f"m{i}_arch": "pitchconv", f"m{i}_below": net.below, f"m{i}_above": net.above})
+            else:
+                arrays[f"m{i}_dilation"] = net.dilation
             arrays.update({f"m{i}_{k}": v.astype(np.float32) for k, v in net.params.items()})
         np.savez_compressed(path, **arrays)
         return path
 
 
 def load_model(path=None):
-    """The trained melody model of a weights file: a :class:`MelodyNet` or a :class:`MelodyEnsemble`.
+    """The trained melody model of a weights file: a :class:`MelodyNet`, a :class:`PitchConvNet` or a
+    :class:`MelodyEnsemble`.
 
     Parameters
     ----------
@@ -287,10 +443,13 @@ def load_model(path=None):
         raise FileNotFoundError(f"{path} is missing: run scripts/train_melody_salience.py train")
     with np.load(path) as z:
         if "n_models" not in z.files:
-            return MelodyNet.load(path)
+            return PitchConvNet.from_arrays(z) if "arch" in z.files else MelodyNet.load(path)
         nets = []
         for i in range(int(z["n_models"])):
             pre = f"m{i}_"
+            if pre + "arch" in z.files:
+                nets.append(PitchConvNet.from_arrays(z, prefix=pre))
+                continue
             params = {k[len(pre):]: z[k].astype(np.float32) for k in z.files
                       if k.startswith(pre) and k[len(pre)] in "Wb"}
             nets.append(MelodyNet(context=int(z[pre + "context"]), hidden=tuple(int(h) for h in z[pre + "hidden"]),
