@@ -43,7 +43,8 @@ of the same work; exact search in the reduced space; MAP. Rows: PCA of the
 proxy database; the installed per-K models (as their metadata says); the
 candidate models kept by ``scripts/train_embedding.py --select --tag T``
 (``--candidates A:refit B:wrefit ...``, USE = own / refit / wrefit / swap (PCA of the
-collection as projection); TAG may be a folder holding ``embedding_K<K>.npz``;
+collection as projection); TAG may be a seed ensemble built by
+``train_embedding.py --ensemble TAG=...`` or a folder holding ``embedding_K<K>.npz``;
 ``A:refit@0.5`` = the same with the learned correction halved, see
 :meth:`cmr.embedding.Embedding.with_correction_scale`).
 

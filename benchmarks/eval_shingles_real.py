@@ -23,7 +23,8 @@ instead; the learned embedding from ``lib/cmr/data/embedding_K*.npz``
 The learned row uses every network as its metadata says it is used at
 search time (``search_projection``: its own projection, or ``refit`` = the
 PCA refitted on the corrected database shingles, chosen per K on rendered
-validation data by ``scripts/train_embedding.py --select``).
+data only: the proxy of ``eval_shingles_proxy.py``; the K = 5 network is a
+seed ensemble, ``cmr.embedding.average_corrections``).
 
 Run: ``.venv/bin/python benchmarks/eval_shingles_real.py`` (about 1-2 min);
 ``--csv lib/cmr/data/shingles_real_map.csv`` writes the table notebook 05 shows.
