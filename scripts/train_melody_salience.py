@@ -384,6 +384,16 @@ GRID = [
     {"context": 3, "hidden": (1024, 512), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 2},
     {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 5},
     {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 6},
+    # session 15: PitchConvNet (weights shared along pitch; patch -12..+36 semitones x +-3 frames), 8 epochs
+    # of half the training frames each; then with one extra rendering of every training piece (extra 1)
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.5,
+     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 0},
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.5,
+     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 0, "extra": 1},
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.5,
+     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 1, "extra": 1},
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.5,
+     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 2, "extra": 1},
 ]
 
 
@@ -544,7 +554,8 @@ def train(args) -> None:
         if cfg.get("arch") == "pitchconv":
             if args.voice != "top":
                 raise SystemExit("pitchconv settings train top-voice nets only")
-            net = fit_conv(cfg, train_p, seed=int(cfg.get("seed", 0)))
+            extra = max(int(cfg.get("extra", 0)), args.extra)
+            net = fit_conv(cfg, load_split("train", extra=extra) if extra else train_p, seed=int(cfg.get("seed", 0)))
         else:
             net = fit(cfg, train_p, seed=int(cfg.get("seed", 0)), voice=args.voice)
         tag = "second_grid" if args.voice == "second" else "grid"
@@ -570,7 +581,7 @@ def train(args) -> None:
         table[col] = table[col].fillna(default) if col in table else default
     table = table.drop_duplicates(["context", "hidden", "epochs", "shift", "decay", "pieces", "dilation",
                                    "tilt_db", "eq_db", "noise", "seed"]
-                                  + [c for c in ("members", "arch", "below", "above", "frac", "batch", "lr")
+                                  + [c for c in ("members", "arch", "below", "above", "frac", "batch", "lr", "extra")
                                      if c in table],
                                   keep="last")  # ensemble rows differ only in their members
     table["chosen"] = table["learned"] == table["learned"].max()
@@ -616,7 +627,10 @@ def ensemble(args) -> None:
     the committed model and candidates under .cache/melody/candidates/); validation accuracy of the
     mean; the ensemble replaces the committed weights only if it beats the recorded best."""
     val_p = load_split("val", args.voice)
-    nets = [melody.MelodyNet.load(m) for m in args.members]
+    nets = []
+    for m in args.members:  # single nets of either architecture; an ensemble file adds all its members
+        model = melody.load_model(m)
+        nets += model.nets if isinstance(model, melody.MelodyEnsemble) else [model]
     ens = melody.MelodyEnsemble(nets)
     if ens.voice != args.voice:
         raise SystemExit(f"--voice {args.voice}, but the members predict the {ens.voice} voice")
@@ -667,7 +681,7 @@ def greedy(args) -> None:
     labels = args.member_labels or [str(m) for m in args.members]
     if len(labels) != len(args.members):
         raise ValueError(f"--member-labels: {len(labels)} labels for {len(args.members)} members")
-    nets = [melody.MelodyNet.load(m) for m in args.members]
+    nets = [melody.load_model(m) for m in args.members]
     chromas = []
     for lab, net in zip(labels, nets):
         C, pc = member_chroma(net, val_p)
