@@ -160,6 +160,12 @@ def main(argv=None):
     ap.add_argument("--margin", type=float, default=0.1)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--candidates", type=int, default=8)
+    ap.add_argument("--loss", choices=("triplet", "infonce"), default="triplet",
+                    help="triplet (one mined negative per anchor, --margin, --candidates) or infonce "
+                         "(multi-negative contrastive loss, in-batch negatives of other pieces, --tau; "
+                         "cmr.embedding.Embedding.infonce_loss)")
+    ap.add_argument("--tau", type=float, default=0.1,
+                    help="with --loss infonce: temperature in squared output-distance units")
     ap.add_argument("--no-shift-augment", action="store_true", help="do not transpose triplets at random")
     ap.add_argument("--noise", type=float, default=0.0, help="augmentation: additive chroma noise")
     ap.add_argument("--gain", type=float, default=0.3, help="augmentation: per-pitch-class log gain std")
@@ -298,7 +304,8 @@ def main(argv=None):
                                lr=args.lr, n_candidates=args.candidates,
                                shift_augment=not args.no_shift_augment, augment=augment or None,
                                tempo=args.tempo, frames=frames, refit_every=args.refit_every,
-                               whiten=args.whiten, seed=K if args.seed is None else args.seed,
+                               whiten=args.whiten, loss=args.loss, tau=args.tau,
+                               seed=K if args.seed is None else args.seed,
                                progress=not args.select)
         if args.whiten_after:
             embedding.learn_noise_covariance(net, X, pairs, reg=args.whiten_after,
@@ -372,8 +379,10 @@ def meta_for(args, K, X, n_pieces, pairs, augment) -> dict:
         projection = "initialised with the PCA of the training shingles, trained jointly"
     else:
         projection = "PCA of the training shingles (fixed)"
+    loss = ({"loss": "infonce", "tau": args.tau} if args.loss == "infonce"
+            else {"loss": "triplet", "margin": args.margin, "negative_candidates": args.candidates})
     return {"n_components": K, "n_hidden": args.hidden, "steps": args.steps, "batch": args.batch,
-            "margin": args.margin, "lr": args.lr, "negative_candidates": args.candidates,
+            **loss, "lr": args.lr,
             "shift_augment": not args.no_shift_augment, "augment": augment, "tempo_augment": args.tempo,
             "refit_every": args.refit_every, "whiten": args.whiten, "whiten_after": args.whiten_after, "search_projection": args.search_projection,
             "train_projection": args.train_projection, "training_data": ",".join(d.rsplit("/", 1)[-1] for d in str(args.data).split(",")),

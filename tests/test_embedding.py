@@ -362,3 +362,81 @@ def test_average_corrections_rejects_bad_members():
         em.average_corrections([a, "b"])
     with pytest.raises(ValueError, match="shape"):
         a.correction(np.ones((2, 23)))
+
+
+@pytest.mark.parametrize("name", em.PARAM_NAMES)
+def test_infonce_gradient_matches_finite_differences(name):
+    net = _net(seed=2)
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((7, 12))
+    Pos = A + 0.7 * rng.standard_normal((7, 12))
+    groups = np.array([0, 0, 1, 2, 2, 2, 3])       # masked same-piece pairs take part
+    loss, grads = net.infonce_loss(A, Pos, groups, tau=0.3)
+    assert loss > 0
+    shape = net.params[name].shape
+    entries = [tuple(rng.integers(0, s) for s in shape) for _ in range(12)]
+    num = em.numerical_gradient_of(net, lambda: net.infonce_loss(A, Pos, groups, 0.3, grad=False), name, entries)
+    ana = np.array([grads[name][e] for e in entries])
+    np.testing.assert_allclose(ana, num, rtol=1e-5, atol=1e-8)
+
+
+def test_infonce_loss_by_hand_with_same_piece_mask():
+    # untrained network, identity projection, zero means: f(x) = x / |x| in 2-D
+    net = em.Embedding(2, 2, n_hidden=3, projection=np.eye(2), dtype=np.float64)
+    A = np.array([[1.0, 0], [0, 1], [0.6, 0.8]])
+    Pos = np.array([[0.6, 0.8], [0, 1], [1.0, 0]])
+    # squared distances |a_i - p_j|^2 of unit vectors = 2 - 2 cos:
+    #        p1    p2    p3
+    # a1    0.8   2.0   0.0
+    # a2    0.4   0.0   2.0
+    # a3    0.0   0.4   0.8
+    # pairs 1 and 2 are the same piece: d12 and d21 are not negatives
+    tau = 0.5
+    l1 = -np.log(np.exp(-0.8 / tau) / (np.exp(-0.8 / tau) + np.exp(-0.0 / tau)))
+    l2 = -np.log(np.exp(-0.0 / tau) / (np.exp(-0.0 / tau) + np.exp(-2.0 / tau)))
+    l3 = -np.log(np.exp(-0.8 / tau) / (np.exp(-0.0 / tau) + np.exp(-0.4 / tau) + np.exp(-0.8 / tau)))
+    assert np.isclose(net.infonce_loss(A, Pos, [7, 7, 9], tau, grad=False), (l1 + l2 + l3) / 3)
+    # without groups every other pair is a negative
+    m1 = -np.log(np.exp(-1.6) / (np.exp(-1.6) + np.exp(-4.0) + 1.0))
+    m2 = -np.log(1.0 / (np.exp(-0.8) + 1.0 + np.exp(-4.0)))
+    assert np.isclose(net.infonce_loss(A, Pos, None, tau, grad=False), (m1 + m2 + l3) / 3)
+    # all pairs of one piece: nothing to contrast, loss 0 and zero gradient
+    loss, grads = net.infonce_loss(A, Pos, [1, 1, 1], tau)
+    assert loss == 0.0 and all(np.all(g == 0) for g in grads.values())
+    for bad in (0.0, -1.0, np.nan):
+        with pytest.raises(ValueError, match="tau"):
+            net.infonce_loss(A, Pos, None, bad)
+    with pytest.raises(ValueError, match="groups"):
+        net.infonce_loss(A, Pos, [1, 2], tau)
+    with pytest.raises(ValueError, match="share shape"):
+        net.infonce_loss(A, Pos[:2], None, tau)
+
+
+def test_training_with_infonce_separates_pieces_better_than_the_start():
+    # 6 pieces: a random chroma-like direction per piece and position; versions add noise
+    # in 4 fixed "timbre" directions that dominate the PCA
+    rng = np.random.default_rng(5)
+    d, n_pieces, n_pos, n_ver = 24, 6, 12, 3
+    base = rng.random((n_pieces, n_pos, d))
+    noise_dirs = np.linalg.qr(rng.standard_normal((d, 4)))[0].T
+    X, piece, rows = [], [], {}
+    for p in range(n_pieces):
+        for v in range(n_ver):
+            for t in range(n_pos):
+                x = base[p, t] * 0.3 + (rng.standard_normal(4) * 1.5) @ noise_dirs
+                rows[(p, v, t)] = len(X)
+                X.append(x / np.linalg.norm(x))
+                piece.append(p)
+    X, piece = np.array(X, np.float32), np.array(piece)
+    pairs = np.array([(rows[(p, v, t)], rows[(p, w, t)]) for p in range(n_pieces) for t in range(n_pos)
+                      for v in range(n_ver) for w in range(n_ver) if v != w])
+    pca = PCA(4).fit(X)
+    net = em.Embedding(d, 4, n_hidden=16, mean=pca.mean_, projection=pca.components_.T, seed=1)
+    hist = em.train(net, X, pairs, piece, steps=150, batch=32, lr=3e-3, val_fraction=0.34, eval_every=50,
+                    loss="infonce", tau=0.2, seed=3, progress=False)
+    assert hist["val_loss"][-1] < hist["val_loss"][0]
+    assert hist["val_accuracy"][-1] > hist["val_accuracy"][0]
+    with pytest.raises(ValueError, match="loss"):
+        em.train(net, X, pairs, piece, steps=1, loss="hinge", progress=False)
+    with pytest.raises(ValueError, match="tau"):
+        em.train(net, X, pairs, piece, steps=1, loss="infonce", tau=0.0, progress=False)

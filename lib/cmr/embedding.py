@@ -1,4 +1,4 @@
-"""A learned low-dimensional shingle embedding, trained with a triplet loss.
+"""A learned low-dimensional shingle embedding, trained with a triplet (or InfoNCE) loss.
 
 Notebook 05 (``05_Shingles_and_Indexing.ipynb``) explains this module;
 ``scripts/train_embedding.py`` trains it on rendered versions of music21
@@ -44,6 +44,22 @@ version) and a negative ``n`` (a shingle of another piece), with margin
                      - \\lVert f(a) - f(n) \\rVert^2 + m\\bigr),
 
 averaged over a batch and minimised with Adam (Kingma & Ba, 2015).
+
+Multi-negative contrastive loss (InfoNCE)
+-----------------------------------------
+:meth:`Embedding.infonce_loss` (``train(..., loss="infonce", tau=...)``)
+scores a batch of B (anchor, positive) pairs at once: every other pair's
+positive of another piece is a negative of anchor ``i``, and
+
+.. math::
+
+    \\ell_i = -\\log \\frac{\\exp(-\\lVert f(a_i) - f(p_i) \\rVert^2 / \\tau)}
+                       {\\sum_{j} \\exp(-\\lVert f(a_i) - f(p_j) \\rVert^2 / \\tau)}
+
+(van den Oord et al., 2018; Chen et al., SimCLR, 2020), in the
+unnormalised K-dim output space with the squared Euclidean distance that
+retrieval uses. Up to B - 1 negatives per anchor shape the whole
+low-dimensional layout, where a triplet sees one.
 """
 from __future__ import annotations
 
@@ -271,6 +287,78 @@ class Embedding:
         den = 2.0 * (ea - en) * active / B
         return loss, self._backward(np.concatenate([dea, dep, den]), cache)
 
+    def infonce_loss(self, A, Pos, groups=None, tau: float = 0.1, grad: bool = True):
+        """Mean multi-negative contrastive (InfoNCE / NT-Xent) loss of a batch, and its gradient.
+
+        For ``B`` pairs (anchor ``a_i``, positive ``p_i``) the other pairs'
+        positives are the negatives of anchor ``i`` (in-batch negatives):
+
+        .. math::
+
+            \\ell_i = -\\log \\frac{\\exp(-d_{ii} / \\tau)}
+                               {\\sum_{j \\in J_i} \\exp(-d_{ij} / \\tau)}, \\quad
+            d_{ij} = \\lVert f(a_i) - f(p_j) \\rVert^2 ,
+
+        with ``J_i`` = ``i`` itself and every ``j`` whose group (piece)
+        differs from ``i``'s: pairs of the same piece are never negatives of
+        each other (they may even be the same passage). ``d`` is the
+        squared Euclidean distance of the K-dim outputs, *not normalised*
+        (the metric of retrieval; the scale is set by the projection, so
+        ``tau`` is in squared output units). Loss = mean of ``l_i``.
+
+        Gradient: with ``q_ij`` the softmax of ``-d_ij / tau`` over ``J_i``,
+        ``dL/dd_ij = (delta_ij - q_ij) / (tau B)``, and
+        ``dd_ij/df(a_i) = 2 (f(a_i) - f(p_j)) = -dd_ij/df(p_j)``.
+
+        Parameters
+        ----------
+        A, Pos : np.ndarray, shape (B, dim_in)
+            Anchors and positives (row ``i`` of both: the same musical position).
+        groups : np.ndarray of int, shape (B,), optional
+            Piece of every pair; ``None`` = all pairs of different pieces.
+        tau : float
+            Temperature (> 0).
+        grad : bool
+            Also return the gradient w.r.t. every parameter.
+
+        Returns
+        -------
+        loss : float
+        grads : dict of np.ndarray (same keys and shapes as ``params``), only with ``grad``
+        """
+        A, Pos = (np.asarray(M, self.dtype) for M in (A, Pos))
+        if A.shape != Pos.shape or A.ndim != 2 or A.shape[1] != self.dim_in or len(A) < 1:
+            raise ValueError(f"A and Pos must share shape (B >= 1, {self.dim_in}); got {A.shape}, {Pos.shape}")
+        tau = float(tau)
+        if not np.isfinite(tau) or tau <= 0:
+            raise ValueError(f"infonce_loss: tau must be a finite number > 0, got {tau!r}")
+        B = len(A)
+        if groups is None:
+            allowed = np.ones((B, B), bool)
+        else:
+            groups = np.asarray(groups)
+            if groups.shape != (B,):
+                raise ValueError(f"groups must have shape ({B},), got {groups.shape}")
+            allowed = groups[:, None] != groups[None, :]
+        np.fill_diagonal(allowed, True)
+        E, cache = self._forward(np.concatenate([A, Pos]))
+        ea, ep = E[:B], E[B:]
+        diff = ea[:, None, :] - ep[None, :, :]       # (B, B, K); K is small
+        D = np.sum(diff * diff, axis=2)
+        S = np.where(allowed, -D / tau, -np.inf)
+        smax = S.max(axis=1, keepdims=True)
+        Ex = np.exp(S - smax)
+        Z = Ex.sum(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(Z[:, 0]) + smax[:, 0] + np.diag(D) / tau))
+        if not grad:
+            return loss
+        G = Ex / Z                                   # softmax over the allowed j
+        G[np.diag_indices(B)] -= 1.0
+        G *= -1.0 / (tau * B)                       # dL/dD
+        dea = 2.0 * (G.sum(axis=1)[:, None] * ea - G @ ep)
+        dep = 2.0 * (G.sum(axis=0)[:, None] * ep - G.T @ ea)
+        return loss, self._backward(np.concatenate([dea, dep]).astype(self.dtype, copy=False), cache)
+
     # --- persistence -----------------------------------------------------------
     def save(self, path) -> Path:
         """Write weights, training history and metadata to ``path`` (.npz)."""
@@ -437,6 +525,25 @@ def numerical_gradient(net: Embedding, A, Pos, Neg, name: str, entries, margin: 
         lp = net.triplet_loss(A, Pos, Neg, margin, grad=False)
         theta[ix] = old - eps
         lm = net.triplet_loss(A, Pos, Neg, margin, grad=False)
+        theta[ix] = old
+        out.append((lp - lm) / (2 * eps))
+    return np.array(out)
+
+
+def numerical_gradient_of(net: Embedding, loss_fn, name: str, entries, eps: float = 1e-6) -> np.ndarray:
+    """Central finite differences of any scalar ``loss_fn()`` of ``net`` for entries of one parameter.
+
+    E.g. ``loss_fn = lambda: net.infonce_loss(A, Pos, groups, tau, grad=False)``
+    to check :meth:`Embedding.infonce_loss` (tests).
+    """
+    out = []
+    theta = net.params[name]
+    for ix in entries:
+        old = theta[ix]
+        theta[ix] = old + eps
+        lp = loss_fn()
+        theta[ix] = old - eps
+        lm = loss_fn()
         theta[ix] = old
         out.append((lp - lm) / (2 * eps))
     return np.array(out)
@@ -653,8 +760,9 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
           margin: float = 0.2, lr: float = 1e-3, n_candidates: int = 8, val_fraction: float = 0.1,
           eval_every: int = 100, shift_augment: bool = False, augment: dict | None = None,
           tempo: float = 0.0, frames: ShingleFrames | None = None, refit_every: int = 0,
-          refit_rows: int = 20000, whiten: float = 0.0, seed: int = 0, progress: bool = True) -> dict:
-    """Train with triplets (anchor, same position in another version, another piece).
+          refit_rows: int = 20000, whiten: float = 0.0, loss: str = "triplet", tau: float = 0.1,
+          seed: int = 0, progress: bool = True) -> dict:
+    """Train with triplets (anchor, same position in another version, another piece) or InfoNCE.
 
     Parameters
     ----------
@@ -707,12 +815,23 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
         is kept in ``net.noise_cov`` (and ``net.meta["noise_reg"]``) so that
         :meth:`Embedding.fit_projection` does the same on a collection. The
         projection is refitted once more after the last step.
+    loss : {"triplet", "infonce"}
+        ``"triplet"``: :meth:`Embedding.triplet_loss` with one mined
+        negative per anchor (``margin``, ``n_candidates``). ``"infonce"``:
+        :meth:`Embedding.infonce_loss` of the batch of (anchor, positive)
+        pairs, every other pair's positive of another piece a negative
+        (``batch - 1`` negatives at most; ``margin`` and ``n_candidates``
+        unused). Transposition, distortion and tempo augmentation apply to
+        anchors and positives as for triplets.
+    tau : float
+        InfoNCE temperature (squared output-distance units).
 
     Returns
     -------
-    history : dict with arrays ``step``, ``train_loss``, ``val_loss``,
-        ``val_accuracy`` (fraction of validation triplets with
-        d(a, p) < d(a, n)); also stored in ``net.history``.
+    history : dict with arrays ``step``, ``train_loss``, ``val_loss`` (the
+        training loss on validation pairs / triplets), ``val_accuracy``
+        (fraction of validation triplets with d(a, p) < d(a, n), for both
+        losses); also stored in ``net.history``.
     """
     from tqdm.auto import tqdm
 
@@ -726,6 +845,10 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
         raise ValueError("tempo augmentation needs frames=ShingleFrames(X, doc, start)")
     if refit_every and net.train_projection:
         raise ValueError("refit_every needs a fixed projection (train_projection=False)")
+    if loss not in ("triplet", "infonce"):
+        raise ValueError(f"loss must be 'triplet' or 'infonce', got {loss!r}")
+    if loss == "infonce" and not (np.isfinite(tau) and tau > 0):
+        raise ValueError(f"tau must be a finite number > 0, got {tau!r}")
     rng = np.random.default_rng(seed)
     pieces = np.unique(piece)
     # at least 2 validation pieces (validation negatives come from another held-out piece)
@@ -761,7 +884,12 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
         hist["train_loss"].append(float(np.mean(running)) if running else float("nan"))
         running.clear()
         if val_rows.size:
-            hist["val_loss"].append(net.triplet_loss(X[val_rows], X[val_pos], X[val_neg], margin, grad=False))
+            if loss == "infonce":
+                chunks = [slice(i, i + batch) for i in range(0, len(val_rows), batch)]
+                hist["val_loss"].append(float(np.mean([net.infonce_loss(
+                    X[val_rows[c]], X[val_pos[c]], piece[val_rows[c]], tau, grad=False) for c in chunks])))
+            else:
+                hist["val_loss"].append(net.triplet_loss(X[val_rows], X[val_pos], X[val_neg], margin, grad=False))
             ea, ep, en = (net.embed(X[r]) for r in (val_rows, val_pos, val_neg))
             acc = float(np.mean(np.sum((ea - ep) ** 2, 1) < np.sum((ea - en) ** 2, 1)))
             hist["val_accuracy"].append(acc)
@@ -796,6 +924,24 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
             refit()
         ab = train_pairs[rng.integers(0, len(train_pairs), batch)]
         a, pos = ab[:, 0], ab[:, 1]
+        cur_lr = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * step / steps)))
+        if loss == "infonce":    # in-batch negatives: no mining
+            if tempo > 0:
+                Xa, Xp = (frames.resample(r, np.exp(rng.uniform(-tempo, tempo, batch))).astype(X.dtype)
+                          for r in (a, pos))
+            else:
+                Xa, Xp = X[a], X[pos]
+            if shift_augment:
+                ka = rng.integers(0, 12, batch)
+                Xa, Xp = _shift_rows(Xa, ka), _shift_rows(Xp, ka)
+            if augment:
+                Xa, Xp = (augment_shingles(M, rng, **augment) for M in (Xa, Xp))
+            value, grads = net.infonce_loss(Xa, Xp, piece[a], tau)
+            opt.step({k: grads[k] for k in opt.params}, lr=cur_lr)
+            running.append(value)
+            if step % eval_every == 0 or step == steps:
+                measure(step)
+            continue
         cand = sample_negatives(train_rows, a, n_candidates)
         if n_candidates > 1:
             ea = net.embed(X[a])
@@ -814,10 +960,9 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
             Xa, Xp, Xn = _shift_rows(Xa, ka), _shift_rows(Xp, ka), _shift_rows(Xn, kn)
         if augment:
             Xa, Xp, Xn = (augment_shingles(M, rng, **augment) for M in (Xa, Xp, Xn))
-        cur_lr = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * step / steps)))
-        loss, grads = net.triplet_loss(Xa, Xp, Xn, margin)
+        value, grads = net.triplet_loss(Xa, Xp, Xn, margin)
         opt.step({k: grads[k] for k in opt.params}, lr=cur_lr)
-        running.append(loss)
+        running.append(value)
         if step % eval_every == 0 or step == steps:
             measure(step)
     if refit_every and steps:
