@@ -23,8 +23,9 @@ instead; the learned embedding from ``lib/cmr/data/embedding_K*.npz``
 The learned row uses every network as its metadata says it is used at
 search time (``search_projection``: its own projection, or ``refit`` = the
 PCA refitted on the corrected database shingles, chosen per K on rendered
-data only: the proxy of ``eval_shingles_proxy.py``; the K = 5 network is a
-seed ensemble, ``cmr.embedding.average_corrections``).
+data only: the proxy of ``eval_shingles_proxy.py``; the K = 10, 7 and 5
+networks are seed ensembles, ``cmr.embedding.average_corrections``, of
+networks trained with the InfoNCE loss).
 
 Run: ``.venv/bin/python benchmarks/eval_shingles_real.py`` (about 1-2 min);
 ``--csv lib/cmr/data/shingles_real_map.csv`` writes the table notebook 05 shows.

@@ -6,7 +6,8 @@ network of cmr.embedding (a learned correction of the shingle followed by a
 K-dim projection initialised with the PCA of the *training* shingles and
 trained jointly) starts as plain PCA and is trained with the triplet loss
 (anchor / positive = the same score position in two rendered versions,
-negative = the hardest of a few random shingles of other pieces) with Adam.
+negative = the hardest of a few random shingles of other pieces), or with
+``--loss infonce`` the multi-negative contrastive loss, with Adam.
 Every triplet is transposed at random and distorted by
 cmr.embedding.augment_shingles (random per-pitch-class gain, random chroma
 exponent = sparser chroma), which makes rendered four-voice CENS look more
@@ -73,8 +74,29 @@ seeds and the corrections averaged into ONE network
 
 Rule fixed before the proxy run: install where the ensemble's mean proxy MAP
 beats the installed model's recorded score by >= 0.005; met at K = 5 only
-(0.7192 vs 0.7108), so ``embedding_K5.npz`` is the 8-network ensemble at
-strength 0.25 and the other K are the session-14 weights.
+(0.7192 vs 0.7108), so ``embedding_K5.npz`` was the 8-network ensemble at
+strength 0.25 (until round 2) and the other K are the session-14 weights.
+
+Session 15, round 2 (contrastive loss): ``--loss infonce --tau T`` trains with
+the multi-negative InfoNCE loss (``Embedding.infonce_loss``: in-batch
+negatives of other pieces, squared distance of the K-dim outputs / tau)
+instead of triplets. tau chosen among 0.03 / 0.1 / 0.3 on the held-out
+rendered pieces (refit validation MAP), then 8 seeds and their average::
+
+    V2c=.cache/shingles/training_shingles_v2_clean.npz   # build_shingle_training_data.py --clean
+    V1c=.cache/shingles/training_shingles_clean.npz
+    COMMON="--data $V2c --select 30 --val-data $V2c --val-exclude $V1c --whiten-after 3"
+    for s in 1001 1002 1003 1004 1005 1006 1007 1008; do
+      train_embedding.py $COMMON --refit-every 50 --no-shift-augment --loss infonce --batch 512 --tau 0.03 --ks 10 7 5 --seed $s --tag N003_s$s
+    done
+    train_embedding.py $COMMON --ks 10 7 5 --ensemble NE8=N003_s1001,N003_s1002,...,N003_s1008
+    eval_shingles_proxy.py --seed 314 315 --ks 10 7 5 --candidates NE8:refit NE8:refit@0.5 ...
+    train_embedding.py --install 10=NE8:refit@0.5 7=NE8:refit@0.5 5=NE8:refit@0.5 --selected-by "..."
+    eval_shingles_proxy.py --seed 314 315 --ks 10 7 5 --record
+
+Same rule (>= 0.005 over the recorded proxy score), met at K = 10, 7, 5
+(0.9169 / 0.8405 / 0.7327 vs 0.9040 / 0.8176 / 0.7192): the committed K = 10,
+7, 5 weights are these InfoNCE ensembles at strength 0.5.
 The third version's models were trained during selection on held-out rendered corpus pieces and installed
 as validated::
 
