@@ -23,8 +23,9 @@ NOTEBOOKS_MAP = [
      "330 real recordings", 45),
     ("05_Shingles_and_Indexing.ipynb", "Shingles and indexing",
      "cut recordings into 20 s chroma shingles and rank documents by their best shingle; tempo-invariant "
-     "queries; PCA, noise-whitened PCA and a triplet-trained correction network (numpy) chosen per dimension "
-     "on a rendered piano-style proxy of the real collection; MAP vs dimension; k-d tree, LSH and HNSW against exact search", 60),
+     "queries; PCA, noise-whitened PCA and a correction network (numpy) trained with triplet and contrastive "
+     "losses, chosen per dimension on a rendered piano-style proxy of the real collection; MAP vs dimension "
+     "on real recordings; k-d tree, LSH and HNSW against exact search", 60),
     ("06_Cross_Modal_Theme_Retrieval.ipynb", "Cross-modal theme retrieval",
      "a theme written in a score finds its recording among hours of polyphonic renderings: tempo scaling, "
      "12 chroma shifts, tuning compensation, hand-made and learned (small numpy networks trained on other "
