@@ -28,6 +28,9 @@ Usage::
         # committed, applied by train_melody_salience.py apply --weights <file> --kind learned_ens
     .venv/bin/python scripts/eval_themes.py --only learned_blend  # learned top voice + other voices
                                                               # (cmr.themes.voice_blend, one pass)
+    .venv/bin/python scripts/eval_themes.py --only conv        # the pitch-convolutional model
+        # (lib/cmr/data/melody_conv.npz; needs train_melody_salience.py apply --kind conv)
+    .venv/bin/python scripts/eval_themes.py --only conv_blend  # its chroma blended with the other voices
     .venv/bin/python scripts/eval_themes.py --dev --only learned_log  # development themes only, nothing
         # written (parameter choices); kinds learned_log, oracle_second, oracle_blend are diagnostics
     .venv/bin/python scripts/eval_themes.py --split       # dev / held-out table -> themes_split.csv
@@ -72,6 +75,8 @@ CONFIGS = [
     ("features", "learned", True, True, True),
     ("features", "learned_fusion", True, True, True),
     ("features", "learned_blend", True, True, True),
+    ("features", "conv", True, True, True),
+    ("features", "conv_blend", True, True, True),
     ("candidates", "learned_ens", True, True, True),
     ("candidates", "learned_ens_fusion", True, True, True),
     ("candidates", "learned_ens_blend", True, True, True),
@@ -120,7 +125,7 @@ LOG_EPS = 0.01
 #: Kinds whose queries are plain symbolic chroma (the ``melody`` query features).
 MELODY_QUERY_KINDS = ("fusion", "oracle_top", "oracle_all", "oracle_second", "oracle_blend", "learned",
                       "learned_fusion", "learned_ens", "learned_ens_fusion", "learned_blend", "learned_ens_blend",
-                      "learned_log")
+                      "learned_log", "conv", "conv_blend")
 
 
 def load_database(pieces, kind: str, tuned: bool):
@@ -159,10 +164,13 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
     if kind.startswith("salience") and not tuned:
         raise SystemExit("the salience kind is only cached with tuning compensation")
     key = kind if tuned else f"{kind}_notune"
-    if kind.startswith("learned") and kind not in ("learned_blend", "learned_log"):  # these read a cache
+    #: the cache a learned kind reads (learned_blend / learned_log apply the committed model themselves)
+    base = ("learned_ens" if kind.startswith("learned_ens") else "conv" if kind.startswith("conv")
+            else "learned" if kind.startswith("learned") and kind not in ("learned_blend", "learned_log") else None)
+    if base is not None:
         from train_melody_salience import check_learned_cache
 
-        check_learned_cache("learned_ens" if kind.startswith("learned_ens") else "learned")
+        check_learned_cache(base)
     feats, occ = [], {}
     for row in pieces.itertuples():
         p = row.piece
@@ -172,18 +180,18 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
         with np.load(f) as z:
             if kind.startswith("oracle"):
                 feats.append(oracle_features(row, z["melody"].shape[1], kind))
-            elif kind.startswith("learned"):
+            elif kind.startswith(("learned", "conv")):
                 from train_melody_salience import learned_file
 
-                base = "learned_ens" if kind.startswith("learned_ens") else "learned"
                 n_out = z["melody"].shape[1]
                 P = None
-                if kind in ("learned_blend", "learned_log"):  # the committed model, applied here (~6 s in
-                    P = pitch_energies(p)                      # all): no stale cache
+                if base is None:  # learned_blend / learned_log: the committed model, applied here (~6 s in
+                    P = pitch_energies(p)  # all): no stale cache
                     C = melody.learned_chroma(P, committed_model())
                 elif not learned_file(p, base).is_file():
                     raise SystemExit(f"no {base} chroma for {p}: run scripts/train_melody_salience.py apply"
-                                     + (" --weights <ensemble> --kind learned_ens" if base != "learned" else ""))
+                                     + {"learned": "", "conv": " --kind conv"}.get(
+                                         base, " --weights <ensemble> --kind learned_ens"))
                 else:
                     C = np.load(learned_file(p, base))
                 C = themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out)

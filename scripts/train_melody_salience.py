@@ -394,6 +394,11 @@ GRID = [
      "shift": 0, "decay": 0.0, "pieces": 413, "seed": 1, "extra": 1},
     {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.5,
      "shift": 0, "decay": 0.0, "pieces": 413, "seed": 2, "extra": 1},
+    # two extra renderings of every training piece (three versions, 27 h); a third of the frames per epoch
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.35,
+     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 3, "extra": 2},
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.35,
+     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 4, "extra": 2},
 ]
 
 
@@ -731,9 +736,10 @@ def check_learned_cache(kind: str = "learned") -> None:
     if not stamp.is_file():
         raise SystemExit(f"the {kind} cache has no weights stamp: run scripts/train_melody_salience.py apply"
                          + (f" --weights <file> --kind {kind}" if kind != "learned" else ""))
-    if kind == "learned" and stamp.read_text().split()[0] != _sha256(melody.weights_path()):
-        raise SystemExit("the learned cache was made with other weights than the committed "
-                         "lib/cmr/data/melody_salience.npz: run scripts/train_melody_salience.py apply")
+    committed = {"learned": melody.weights_path(), "conv": melody.conv_weights_path()}.get(kind)
+    if committed is not None and stamp.read_text().split()[0] != _sha256(committed):
+        raise SystemExit(f"the {kind} cache was made with other weights than the committed "
+                         f"{committed.name}: run scripts/train_melody_salience.py apply --kind {kind}")
 
 
 def apply(args) -> None:
@@ -741,7 +747,11 @@ def apply(args) -> None:
 
     from build_theme_dataset import pitch_file
 
-    weights = Path(args.weights) if args.weights else melody.weights_path()
+    default = melody.conv_weights_path() if args.kind == "conv" else melody.weights_path()
+    if args.kind == "conv" and args.weights and Path(args.weights).resolve() != default.resolve():
+        raise SystemExit("--kind conv is the cache of the committed lib/cmr/data/melody_conv.npz: use "
+                         "--kind learned_ens for another weights file")
+    weights = Path(args.weights) if args.weights else default
     net = melody.load_model(weights)
     db = pd.read_csv(DATA / "themes_pieces.csv")
     stamp_file(args.kind).unlink(missing_ok=True)  # a stopped run leaves no stamp
@@ -776,7 +786,7 @@ def main(argv=None) -> None:
     ap.add_argument("--ens-csv", type=Path, default=ENS_CSV, help="greedy: table of every ensemble tried")
     ap.add_argument("--weights", default=None, type=Path,
                     help="apply: weights file to use (default the committed one)")
-    ap.add_argument("--kind", default="learned", choices=["learned", "learned_ens", "learned_second"],
+    ap.add_argument("--kind", default="learned", choices=["learned", "learned_ens", "learned_second", "conv"],
                     help="apply: cache to fill (learned_ens = a candidate model, table 'candidates' of "
                          "eval_themes.py)")
     args = ap.parse_args(argv)

@@ -48,6 +48,12 @@ def weights_path() -> Path:
     return Path(__file__).resolve().parent / "data" / "melody_salience.npz"
 
 
+def conv_weights_path() -> Path:
+    """The committed weights of the pitch-convolutional model (``lib/cmr/data/melody_conv.npz``, an
+    ensemble of :class:`PitchConvNet`; load with ``load_model(conv_weights_path())``)."""
+    return Path(__file__).resolve().parent / "data" / "melody_conv.npz"
+
+
 def log_pitch(P, gamma: float = 10.0) -> np.ndarray:
     """Log compression ``log(1 + gamma * P / max P)`` of pitch energies (0 for silence).
 
