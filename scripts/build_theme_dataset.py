@@ -311,21 +311,22 @@ def pack(args) -> None:
     missing = [p for p in pieces.piece if not feature_file(p).is_file()]
     if missing:
         raise SystemExit(f"{len(missing)} pieces have no cached features (first: {missing[0]}); run the render stage")
-    if "learned" in args.kinds:
-        from train_melody_salience import check_learned_cache
+    for kind in ("learned", "conv"):
+        if kind in args.kinds:
+            from train_melody_salience import check_learned_cache
 
-        check_learned_cache("learned")  # the cache must come from the committed weights
+            check_learned_cache(kind)  # the cache must come from the committed weights
     arrays = {k: [] for k in args.kinds}
     lengths, cents, durations = [], [], []
     for p in pieces.piece:
         with np.load(feature_file(p)) as z:
             for k in args.kinds:
-                if k == "learned":  # learned melody chroma (10 Hz) from train_melody_salience.py apply
+                if k in ("learned", "conv"):  # learned melody chroma (10 Hz) from train_melody_salience.py apply
                     from train_melody_salience import learned_file
 
                     from cmr import chroma
 
-                    C = np.load(learned_file(p))
+                    C = np.load(learned_file(p, k))
                     arrays[k].append(chroma.normalize(themes.pool_features(
                         C, themes.FINE_RATE, themes.FEATURE_RATE, z["melody"].shape[1]), "l2"))
                 else:

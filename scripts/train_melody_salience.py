@@ -682,6 +682,8 @@ def greedy(args) -> None:
     of the argmax of the members' summed chroma (= the mean probability of :class:`MelodyEnsemble`,
     folded). Every set tried goes to ``--ens-csv``; the chosen set is re-scored through
     ``MelodyEnsemble`` and recorded in ``--grid-csv`` like the ``ensemble`` stage."""
+    if args.ens_csv.is_file() and not args.overwrite:
+        raise SystemExit(f"{args.ens_csv} exists (an earlier selection): pass another --ens-csv or --overwrite")
     val_p = load_split("val")
     labels = args.member_labels or [str(m) for m in args.members]
     if len(labels) != len(args.members):

@@ -532,7 +532,7 @@ def fold_chroma(R, first_pitch: int = 21) -> np.ndarray:
 #: Feature types compared in notebook 06, in table order.
 FEATURE_KINDS = ("stft", "cqt", "iir", "cens", "melody")
 #: Extra kind computed on request only (:func:`salience_chroma`); not in the render cache by default.
-EXTRA_KINDS = ("salience", "learned")
+EXTRA_KINDS = ("salience", "learned", "conv")
 #: Feature rate of the matching (frames per second).
 FEATURE_RATE = 5.0
 #: Rate of the fine features the matching features are pooled from.
@@ -819,8 +819,9 @@ def database_features(y, sr: float, kinds=FEATURE_KINDS, feature_rate: float = F
         chroma, :func:`cmr.chroma.chroma_iir`), ``'cens'`` (CENS of the IIR
         chroma with a short 0.9 s window), ``'melody'``
         (:func:`melody_chroma`); on request also ``'salience'``
-        (:func:`salience_chroma`) and ``'learned'`` (:func:`cmr.melody.learned_chroma`,
-        the trained top-voice model), :data:`EXTRA_KINDS`.
+        (:func:`salience_chroma`), ``'learned'`` (:func:`cmr.melody.learned_chroma`,
+        the trained top-voice model) and ``'conv'`` (the same with the committed
+        pitch-convolutional model, :func:`cmr.melody.conv_weights_path`), :data:`EXTRA_KINDS`.
     feature_rate : float, frames per second of the result
     tuning_cents : float or None
         Reference tuning of the filters in cents. ``None`` estimates it from
@@ -852,7 +853,7 @@ def database_features(y, sr: float, kinds=FEATURE_KINDS, feature_rate: float = F
     if "cqt" in kinds:
         C = chroma.chroma_cqt(y, sr, hop_length=1024, tuning=cents, norm=None)
         out["cqt"] = pool_features(C, sr / 1024, feature_rate, n_out)
-    if {"iir", "cens", "melody", "salience", "learned"} & set(kinds):
+    if {"iir", "cens", "melody", "salience", "learned", "conv"} & set(kinds):
         P = chroma.pitch_features(y, sr, feature_rate=FINE_RATE, tuning_cents=cents)
         C = chroma.pitch_to_chroma(P)
         if "iir" in kinds:
@@ -868,6 +869,11 @@ def database_features(y, sr: float, kinds=FEATURE_KINDS, feature_rate: float = F
             from .melody import learned_chroma
 
             out["learned"] = pool_features(learned_chroma(P), FINE_RATE, feature_rate, n_out)
+        if "conv" in kinds:
+            from .melody import conv_weights_path, learned_chroma, load_model
+
+            out["conv"] = pool_features(learned_chroma(P, load_model(conv_weights_path())), FINE_RATE,
+                                        feature_rate, n_out)
     return {k: chroma.normalize(out[k], "l2") for k in kinds}, cents
 
 
