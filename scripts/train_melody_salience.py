@@ -399,6 +399,9 @@ GRID = [
      "shift": 0, "decay": 0.0, "pieces": 413, "seed": 3, "extra": 2},
     {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.35,
      "shift": 0, "decay": 0.0, "pieces": 413, "seed": 4, "extra": 2},
+    # a dilated context (frames t-6, t-4, ..., t+6: +-0.6 s) for notes that fade (piano, guitar)
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "dilation": 2, "hidden": (128, 64), "epochs": 8,
+     "frac": 0.35, "shift": 0, "decay": 0.0, "pieces": 413, "seed": 5, "extra": 2},
 ]
 
 
@@ -517,7 +520,7 @@ def fit_conv(cfg: dict, train_pieces, seed: int = 0, log=print):
     from cmr.embedding import Adam
 
     net = melody.PitchConvNet(below=cfg["below"], above=cfg["above"], context=cfg["context"],
-                              hidden=cfg["hidden"], seed=seed)
+                              hidden=cfg["hidden"], seed=seed, dilation=int(cfg.get("dilation", 1)))
     rng = np.random.default_rng(seed)
     padded, frames, ys, off = [], [], [], 0
     for P, y in train_pieces:  # one long padded matrix; frame indices point into it

@@ -749,3 +749,22 @@ def test_committed_conv_model_follows_the_rendered_top_voice(chorale):
     expect = chroma.normalize(themes.pool_features(conv, themes.FINE_RATE, themes.FEATURE_RATE, F["conv"].shape[1]),
                               "l2")
     np.testing.assert_allclose(F["conv"], expect, atol=1e-5)
+
+
+def test_pitch_conv_net_dilated_context_reads_every_second_frame(tmp_path):
+    from cmr import melody
+
+    net = melody.PitchConvNet(below=0, above=0, context=1, hidden=(3,), dilation=2)
+    P = np.zeros((88, 7))
+    P[30, :] = np.arange(1, 8)  # frame t holds energy t + 1 at pitch 30
+    X = net.patches(net.padded(P), np.arange(7)).reshape(7, 88, net.dim_in)
+    L = melody.log_pitch(P)[30]
+    np.testing.assert_allclose(X[3, 30, :3], [L[1], L[3], L[5]])  # frames t - 2, t, t + 2
+    np.testing.assert_allclose(X[0, 30, :3], [0.0, L[0], L[2]])  # zero padding before the start
+    back = melody.load_model(net.save(tmp_path / "d.npz"))
+    assert back.dilation == 2 and back.probabilities(P).shape == (89, 7)
+    ens = melody.load_model(melody.MelodyEnsemble([net, melody.PitchConvNet(context=1, hidden=(3,))]).save(
+        tmp_path / "e.npz"))
+    assert [n.dilation for n in ens.nets] == [2, 1]
+    with pytest.raises(ValueError, match="dilation"):
+        melody.PitchConvNet(dilation=0)

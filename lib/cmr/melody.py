@@ -276,14 +276,18 @@ class PitchConvNet:
     gamma : float, log compression of the input (:func:`log_pitch`)
     seed : int, initialisation
     params : dict, trained parameters (``W<i>``, ``b<i>``, ``wo``, ``bp``, ``wn``, ``bn``)
+    dilation : int >= 1, frame step between the context frames (``t - context d .. t + context d``)
     """
 
     voice = "top"
     second_head = False
 
     def __init__(self, below: int = 12, above: int = 36, context: int = 3, hidden=(64, 32), gamma: float = 10.0,
-                 seed: int = 0, params=None):
+                 seed: int = 0, params=None, dilation: int = 1):
         self.below, self.above, self.context = int(below), int(above), int(context)
+        self.dilation = int(dilation)
+        if self.dilation < 1:
+            raise ValueError(f"dilation must be >= 1, got {dilation}")
         self.hidden, self.gamma = tuple(int(h) for h in hidden), float(gamma)
         if min(self.below, self.above, self.context) < 0 or not self.hidden or min(self.hidden) < 1:
             raise ValueError(f"below, above, context must be >= 0 and hidden non-empty with positive sizes, got "
@@ -308,9 +312,9 @@ class PitchConvNet:
 
     # ---- patches ---------------------------------------------------------------------------
     def padded(self, P) -> np.ndarray:
-        """Log pitch energies (88, N) -> zero-padded (below + 88 + above, N + 2 context), float32."""
+        """Log pitch energies (88, N) -> zero-padded (below + 88 + above, N + 2 context dilation), float32."""
         L = log_pitch(P, self.gamma)
-        c = self.context
+        c = self.context * self.dilation
         out = np.zeros((N_PITCHES + self.below + self.above, L.shape[1] + 2 * c), np.float32)
         out[self.below:self.below + N_PITCHES, c:c + L.shape[1]] = L
         return out
@@ -318,7 +322,7 @@ class PitchConvNet:
     def patches(self, padded, frames) -> np.ndarray:
         """Inputs of frames ``frames`` (indices into the unpadded piece) -> (len(frames) * 88, dim_in)."""
         frames = np.asarray(frames, dtype=np.int64)
-        T = padded[:, frames[:, None] + np.arange(2 * self.context + 1)]  # (rows, B, 2c+1)
+        T = padded[:, frames[:, None] + self.dilation * np.arange(2 * self.context + 1)]  # (rows, B, 2c+1)
         W = np.lib.stride_tricks.sliding_window_view(T, self.width, axis=0)  # (88, B, 2c+1, width)
         B = frames.size
         X = np.empty((B, N_PITCHES, self.dim_in), np.float32)
@@ -371,7 +375,7 @@ class PitchConvNet:
         if head != "main":
             raise ValueError(f"a PitchConvNet has only the main head, got head={head!r}")
         Lp = self.padded(P)
-        N = Lp.shape[1] - 2 * self.context
+        N = Lp.shape[1] - 2 * self.context * self.dilation
         out = np.zeros((N_PITCHES + 1, N), np.float32)
         for a in range(0, N, block):
             frames = np.arange(a, min(a + block, N))
@@ -381,7 +385,7 @@ class PitchConvNet:
     def save(self, path) -> Path:
         path = Path(path)
         np.savez_compressed(path, arch="pitchconv", below=self.below, above=self.above, context=self.context,
-                            hidden=np.array(self.hidden), gamma=self.gamma, voice=self.voice,
+                            hidden=np.array(self.hidden), gamma=self.gamma, voice=self.voice, dilation=self.dilation,
                             **{k: v.astype(np.float32) for k, v in self.params.items()})
         return path
 
@@ -393,7 +397,8 @@ class PitchConvNet:
                   and (k[len(prefix):] in names or re.fullmatch(r"[Wb]\d+", k[len(prefix):]))}
         return cls(below=int(z[prefix + "below"]), above=int(z[prefix + "above"]),
                    context=int(z[prefix + "context"]), hidden=tuple(int(h) for h in z[prefix + "hidden"]),
-                   gamma=float(z[prefix + "gamma"]), params=params)
+                   gamma=float(z[prefix + "gamma"]), params=params,
+                   dilation=int(z[prefix + "dilation"]) if prefix + "dilation" in z.files else 1)
 
 
 class MelodyEnsemble:
@@ -427,10 +432,9 @@ class MelodyEnsemble:
         for i, net in enumerate(self.nets):
             arrays.update({f"m{i}_context": net.context, f"m{i}_hidden": np.array(net.hidden),
                            f"m{i}_gamma": net.gamma, f"m{i}_voice": net.voice})
+            arrays[f"m{i}_dilation"] = net.dilation
             if isinstance(net, PitchConvNet):
                 arrays.update({f"m{i}_arch": "pitchconv", f"m{i}_below": net.below, f"m{i}_above": net.above})
-            else:
-                arrays[f"m{i}_dilation"] = net.dilation
             arrays.update({f"m{i}_{k}": v.astype(np.float32) for k, v in net.params.items()})
         np.savez_compressed(path, **arrays)
         return path
