@@ -730,7 +730,8 @@ def stamp_file(kind: str = "learned") -> Path:
 
 
 def check_learned_cache(kind: str = "learned") -> None:
-    """Stop with a clear message when the ``learned`` cache was not made with the committed weights.
+    """Stop with a clear message when the ``learned`` (``conv``) cache was not made with the committed weights
+    (``melody_salience.npz``, ``melody_conv.npz``).
 
     The cache survives a change of ``lib/cmr/data/melody_salience.npz``
     (e.g. a new committed model after ``git pull``); evaluating or packing

@@ -517,17 +517,7 @@ def numerical_gradient(net: Embedding, A, Pos, Neg, name: str, entries, margin: 
     Used by the tests (and the notebook) to check :meth:`Embedding.triplet_loss`.
     ``entries`` is a list of index tuples into ``net.params[name]``.
     """
-    out = []
-    theta = net.params[name]
-    for ix in entries:
-        old = theta[ix]
-        theta[ix] = old + eps
-        lp = net.triplet_loss(A, Pos, Neg, margin, grad=False)
-        theta[ix] = old - eps
-        lm = net.triplet_loss(A, Pos, Neg, margin, grad=False)
-        theta[ix] = old
-        out.append((lp - lm) / (2 * eps))
-    return np.array(out)
+    return numerical_gradient_of(net, lambda: net.triplet_loss(A, Pos, Neg, margin, grad=False), name, entries, eps)
 
 
 def numerical_gradient_of(net: Embedding, loss_fn, name: str, entries, eps: float = 1e-6) -> np.ndarray:
