@@ -31,6 +31,8 @@ Usage::
     .venv/bin/python scripts/eval_themes.py --only conv        # the pitch-convolutional model
         # (lib/cmr/data/melody_conv.npz; needs train_melody_salience.py apply --kind conv)
     .venv/bin/python scripts/eval_themes.py --only conv_blend  # its chroma blended with the other voices
+    .venv/bin/python scripts/eval_themes.py --only conv_blend+norm+rel  # table "matching": the same
+        # feature with tempo normalisation (+norm) and recording-relative scores (+rel)
     .venv/bin/python scripts/eval_themes.py --dev --only learned_log  # development themes only, nothing
         # written (parameter choices); kinds learned_log, oracle_second, oracle_blend are diagnostics
     .venv/bin/python scripts/eval_themes.py --split       # dev / held-out table -> themes_split.csv
@@ -77,6 +79,13 @@ CONFIGS = [
     ("features", "learned_blend", True, True, True),
     ("features", "conv", True, True, True),
     ("features", "conv_blend", True, True, True),
+    # matching options (kind "+norm": tempo normalisation, "+rel": recording-relative scores; session 16)
+    ("matching", "conv_blend+norm", True, True, True),
+    ("matching", "conv_blend+rel", True, True, True),
+    ("matching", "conv_blend+norm+rel", True, True, True),
+    ("matching", "conv+norm+rel", True, True, True),
+    ("matching", "learned_blend+norm+rel", True, True, True),
+    ("matching", "cens+norm+rel", True, True, True),
     ("candidates", "learned_ens", True, True, True),
     ("candidates", "learned_ens_fusion", True, True, True),
     ("candidates", "learned_ens_blend", True, True, True),
@@ -259,7 +268,18 @@ def oracle_features(row, n_out: int, kind: str) -> np.ndarray:
     return chroma.normalize(themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out), "l2")
 
 
-def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True):
+def matching_options(kind: str) -> tuple[str, dict]:
+    """Split a configuration kind such as ``conv_blend+norm+rel`` into the feature kind and the matching
+    options: ``+norm`` tempo normalisation (:func:`cmr.themes.match_theme`), ``+rel`` recording-relative
+    scores (:func:`cmr.themes.rank_documents`)."""
+    base, *flags = kind.split("+")
+    unknown = set(flags) - {"norm", "rel"}
+    if unknown:
+        raise SystemExit(f"unknown matching option(s) {sorted(unknown)} in {kind!r} (known: norm, rel)")
+    return base, {"normalize": "norm" in flags, "relative": "rel" in flags}
+
+
+def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True, normalize=False, relative=False):
     from tqdm import tqdm
 
     relevant = rel.groupby("theme")["piece"].apply(set).to_dict()
@@ -270,11 +290,13 @@ def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True):
     for row in it:
         q = themes.theme_features(theme_notes(row), "melody" if kind in MELODY_QUERY_KINDS else kind)
         if isinstance(db, tuple):
-            r1, r2 = (themes.rank_documents(themes.match_theme(q, d, tempo_factors=tf, transposition_invariant=ti))
+            r1, r2 = (themes.rank_documents(themes.match_theme(q, d, tempo_factors=tf, transposition_invariant=ti,
+                                                               normalize=normalize), relative=relative)
                       for d in db)
             ranking = fuse_rankings(r1, r2, FUSION_WEIGHT)
         else:
-            ranking = themes.rank_documents(themes.match_theme(q, db, tempo_factors=tf, transposition_invariant=ti))
+            ranking = themes.rank_documents(themes.match_theme(q, db, tempo_factors=tf, transposition_invariant=ti,
+                                                               normalize=normalize), relative=relative)
         r = themes.first_relevant_rank(ranking, relevant[row.theme])
         ranks.append(r)
         top = ranking.iloc[0]
@@ -318,11 +340,12 @@ def main(argv=None) -> None:
     rows, rank_cols = [], {"theme": theme_df.theme.tolist(), "n_notes": theme_df.n_notes.tolist()}
     t_all = time.perf_counter()
     for table, kind, tuned, ti, scaling in configs:
-        if (kind, tuned) not in dbs:
-            dbs[(kind, tuned)] = load_database(pieces, kind, tuned)
-        db, occ = dbs[(kind, tuned)]
+        base, opts = matching_options(kind)
+        if (base, tuned) not in dbs:
+            dbs[(base, tuned)] = load_database(pieces, base, tuned)
+        db, occ = dbs[(base, tuned)]
         t0 = time.perf_counter()
-        ranks, pos_ok = evaluate(theme_df, rel, db, occ, kind, ti, scaling)
+        ranks, pos_ok = evaluate(theme_df, rel, db, occ, base, ti, scaling, **opts)
         secs = time.perf_counter() - t0
         acc = themes.top_k_accuracy(ranks, (1, 20, 50))
         label = f"{kind}|tun={int(tuned)}|trans={int(ti)}|tempo={int(scaling)}"

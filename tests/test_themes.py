@@ -249,6 +249,59 @@ def test_rank_documents_and_top_k_on_a_hand_made_ranking():
     assert themes.position_overlap(1.0, 2.0, [(1.5, 3.0)]) and not themes.position_overlap(1.0, 2.0, [(2.0, 3.0)])
 
 
+
+def test_relative_scores_on_a_hand_made_curve():
+    from cmr.matching import MatchingCurve
+
+    db = _db([np.ones((12, 4)), np.ones((12, 3)), np.ones((12, 5)), np.ones((12, 2))], ids=("a", "b", "c", "d"))
+    cost = np.array([0.5, 0.4, np.inf, np.inf, 0.2, 0.9, np.inf, 0.3, 0.35, 0.1, np.inf, np.inf, np.inf, np.inf],
+                    np.float32)
+    curve = MatchingCurve(cost, "start", np.arange(14) + 2, np.ones(14), np.zeros(14, np.int8), db, 2, "diagonal")
+    raw = themes.rank_documents(curve)
+    assert raw["doc_id"].tolist() == ["c", "b", "a", "d"] and "mean" not in raw
+    r = themes.rank_documents(curve, relative=True)
+    # best - mean of the finite costs: a 0.4 - 0.45, b 0.2 - 0.55, c 0.1 - 0.25; d fits nowhere
+    assert r["doc_id"].tolist() == ["b", "c", "a", "d"]
+    assert r["cost"].tolist()[:3] == pytest.approx([-0.35, -0.15, -0.05], abs=1e-6)
+    assert r["best"].tolist()[:3] == pytest.approx([0.2, 0.1, 0.4]) and r["mean"].tolist()[:3] == pytest.approx(
+        [0.55, 0.25, 0.45])
+    assert np.isinf(r["cost"].iloc[-1]) and r["rank"].tolist() == [1, 2, 3, 4]
+    assert r["start"].tolist()[:3] == pytest.approx([0 / 5, 2 / 5, 1 / 5])
+
+
+def test_relative_scores_prefer_the_theme_over_a_texture_that_resembles_it_everywhere():
+    from cmr import chroma
+    from cmr.matching import Database
+
+    notes = pd.DataFrame({"start": np.arange(7.0), "end": np.arange(7.0) + 1, "pitch": [60, 62, 64, 65, 67, 64, 60]})
+    Q = themes.theme_features(notes, "melody")
+    rng = np.random.default_rng(0)
+
+    def one_hots(n):
+        X = np.zeros((12, n), np.float32)
+        X[rng.integers(0, 12, n), np.arange(n)] = 1.0
+        return X
+
+    M = Q.shape[1]
+    # recording 1: unrelated frames, then the theme under three louder voices, then unrelated frames
+    X = np.concatenate([one_hots(30), Q + 1.5 * (one_hots(M) + one_hots(M) + one_hots(M)), one_hots(30)], axis=1)
+    # recording 2: the theme's pitch-class histogram held throughout (every frame a little like every theme frame)
+    Y = np.repeat(Q.sum(axis=1, keepdims=True), 60, axis=1) + 0.05 * rng.random((12, 60))
+    db = Database.from_features([chroma.normalize(X, "l2"), chroma.normalize(Y, "l2")], themes.FEATURE_RATE,
+                                doc_ids=["theme", "texture"], normalize=False)
+    curve = themes.match_theme(Q, db)
+    raw = themes.rank_documents(curve)
+    rel = themes.rank_documents(curve, relative=True)
+    assert raw["doc_id"].tolist() == ["texture", "theme"]  # the best cost alone prefers the texture ...
+    assert rel["doc_id"].tolist() == ["theme", "texture"]  # ... relative to its recording the theme stands out
+    hit = rel.iloc[0]
+    assert abs(hit["start"] - 30 / themes.FEATURE_RATE) <= 1.0 / themes.FEATURE_RATE
+    assert rel.set_index("doc_id").loc["texture", "cost"] == pytest.approx(0.0, abs=0.01)  # flat curve: min = mean
+    # tempo normalisation is passed through to the matching (normalised costs differ from the raw ones)
+    norm = themes.match_theme(Q, db, normalize=True)
+    assert "tempo_stats" in norm.details and np.isfinite(norm.cost).sum() == np.isfinite(curve.cost).sum()
+
+
 # --------------------------------------------------------------------------- committed dataset
 
 def test_cut_notes_ends_on_a_bar_line(chorale):

@@ -925,7 +925,8 @@ def theme_features(notes: pd.DataFrame, kind: str = "melody", feature_rate: floa
 TEMPO_FACTORS = tuple(float(np.round(x, 3)) for x in np.geomspace(0.63, 1.59, 9))
 
 
-def match_theme(query, db, tempo_factors=TEMPO_FACTORS, transposition_invariant: bool = True):
+def match_theme(query, db, tempo_factors=TEMPO_FACTORS, transposition_invariant: bool = True,
+                normalize: bool = False):
     """Matching curve of a theme over the database (diagonal matching, :mod:`cmr.matching`).
 
     Parameters
@@ -937,6 +938,11 @@ def match_theme(query, db, tempo_factors=TEMPO_FACTORS, transposition_invariant:
         theme ``r`` times slower than written).
     transposition_invariant : bool
         Minimise over the 12 cyclic shifts of the query chroma.
+    normalize : bool
+        Standardise the costs of every tempo factor against their own
+        distribution over the database before the minimum over factors
+        (``normalize`` of :func:`cmr.matching.diagonal_matching`): a query
+        squeezed to few frames no longer wins by chance.
 
     Returns
     -------
@@ -945,22 +951,39 @@ def match_theme(query, db, tempo_factors=TEMPO_FACTORS, transposition_invariant:
     from .matching import diagonal_matching
 
     return diagonal_matching(query, db, tempo_factors=tempo_factors,
-                             transposition_invariant=transposition_invariant)
+                             transposition_invariant=transposition_invariant, normalize=normalize)
 
 
-def rank_documents(curve) -> pd.DataFrame:
+def rank_documents(curve, relative: bool = False) -> pd.DataFrame:
     """One score per recording: the cost of its best match; the ranked list.
+
+    With ``relative=True`` a recording is scored by how far its best match
+    stands out from the rest of the same recording,
+
+    .. math::
+
+        s_d = \\min_{n \\in d} \\Delta(n) - \\frac{1}{|d|} \\sum_{n \\in d} \\Delta(n),
+
+    the mean taken over the positions of recording ``d`` where the query
+    fits (finite costs). A recording whose features resemble every query
+    a little (a low curve everywhere: dense harmony, a sustained texture)
+    then no longer beats the recording that holds the theme once, clearly.
 
     Parameters
     ----------
     curve : cmr.matching.MatchingCurve (``anchor='start'``)
+    relative : bool
+        Rank by :math:`s_d` instead of the best cost.
 
     Returns
     -------
     pandas.DataFrame sorted by cost (best first), one row per document,
-    columns ``doc`` (index), ``doc_id``, ``cost`` (``inf`` if the theme
+    columns ``doc`` (index), ``doc_id``, ``cost`` (the score ranked by:
+    the best cost, or :math:`s_d` with ``relative``; ``inf`` if the theme
     fits nowhere in it), ``start``, ``end`` (seconds in the document of the
-    best match), ``shift``, ``tempo``, ``rank`` (1-based).
+    best match), ``shift``, ``tempo``, ``rank`` (1-based); with
+    ``relative`` also ``best`` (the best cost) and ``mean`` (the
+    recording's mean cost).
     """
     db = curve.db
     off = db.offsets
@@ -968,13 +991,18 @@ def rank_documents(curve) -> pd.DataFrame:
     rows = []
     for d in range(db.n_docs):
         a, b = int(off[d]), int(off[d + 1])
-        if b <= a or not np.isfinite(cost[a:b]).any():
-            rows.append((d, db.doc_ids[d], np.inf, np.nan, np.nan, 0, np.nan))
+        fin = cost[a:b][np.isfinite(cost[a:b])] if b > a else cost[:0]
+        if fin.size == 0:
+            rows.append((d, db.doc_ids[d], np.inf, np.nan, np.nan, 0, np.nan, np.inf, np.nan))
             continue
         i = a + int(np.argmin(cost[a:b]))
-        rows.append((d, db.doc_ids[d], float(cost[i]), (i - a) / db.feature_rate,
-                     (int(curve.other[i]) - a) / db.feature_rate, int(curve.shift[i]), float(curve.tempo[i])))
-    df = pd.DataFrame(rows, columns=["doc", "doc_id", "cost", "start", "end", "shift", "tempo"])
+        best, mean = float(cost[i]), float(np.mean(fin, dtype=np.float64))
+        rows.append((d, db.doc_ids[d], best - mean if relative else best, (i - a) / db.feature_rate,
+                     (int(curve.other[i]) - a) / db.feature_rate, int(curve.shift[i]), float(curve.tempo[i]),
+                     best, mean))
+    df = pd.DataFrame(rows, columns=["doc", "doc_id", "cost", "start", "end", "shift", "tempo", "best", "mean"])
+    if not relative:
+        df = df.drop(columns=["best", "mean"])
     df = df.sort_values(["cost", "doc"], kind="stable").reset_index(drop=True)
     df["rank"] = np.arange(1, len(df) + 1)
     return df
