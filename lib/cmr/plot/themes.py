@@ -61,7 +61,8 @@ def challenge(doc_features, feature_rate: float, curves: dict, true_interval=Non
 def database_curve(curve, ranking, relevant, n_label: int = 5, ax=None):
     """The matching curve over the whole database, documents one after another (time in minutes).
 
-    Relevant recordings are shaded green; the ``n_label`` best recordings are labelled with their rank.
+    Relevant recordings are shaded green; the ``n_label`` best recordings are labelled with their rank
+    (at the curve's minimum in each, also for a ``relative`` ranking of :func:`cmr.themes.rank_documents`).
     """
     import matplotlib.pyplot as plt
 
@@ -77,8 +78,9 @@ def database_curve(curve, ranking, relevant, n_label: int = 5, ax=None):
                        color="tab:green", alpha=0.3, lw=0)
     for _, row in ranking.head(n_label).iterrows():
         x = (db.offsets[int(row.doc)] / db.feature_rate + row.start) / 60.0
-        ax.plot(x, row.cost, "v", color="tab:red" if row.doc_id not in relevant else "tab:green", ms=7)
-        ax.annotate(str(int(row["rank"])), (x, row.cost), textcoords="offset points", xytext=(0, -14),
+        y = row["best"] if "best" in ranking else row.cost  # relative rankings: mark the curve's minimum
+        ax.plot(x, y, "v", color="tab:red" if row.doc_id not in relevant else "tab:green", ms=7)
+        ax.annotate(str(int(row["rank"])), (x, y), textcoords="offset points", xytext=(0, -14),
                     ha="center", fontsize=8)
     ax.set_xlabel("database time (min, recordings one after another)")
     ax.set_ylabel("cost")

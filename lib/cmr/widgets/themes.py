@@ -5,7 +5,8 @@ import numpy as np
 
 
 def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", themes_shown=None,
-                   n_rows: int = 8, transposition_invariant: bool = True):
+                   n_rows: int = 8, transposition_invariant: bool = True, normalize: bool = False,
+                   relative: bool = False):
     """Interactive theme retrieval over the precomputed database.
 
     Parameters
@@ -16,11 +17,15 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
     themes_shown : list of theme ids offered in the drop-down (default: all)
     n_rows : length of the ranked list shown
     transposition_invariant : initial state of the checkbox
+    normalize, relative : initial states of the checkboxes for tempo normalisation
+        (:func:`cmr.themes.match_theme`) and recording-relative scores
+        (:func:`cmr.themes.rank_documents`)
 
     Returns
     -------
     ipywidgets.VBox
-        A theme drop-down, a transposition-invariance checkbox, the theme
+        A theme drop-down, checkboxes for transposition invariance, tempo
+        normalisation and relative scores, the theme
         (score and synthesized audio), the matching curve over the whole
         database, the ranked recordings, and a button that renders the best
         hit's excerpt with :mod:`cmr.synth` and plays it.
@@ -40,6 +45,8 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
     pick = W.Dropdown(options=ids, value=ids[0], description="theme", layout=W.Layout(width="420px"))
     inv = W.Checkbox(value=transposition_invariant, description="12 chroma shifts (transposition invariance)",
                      layout=W.Layout(width="420px"))
+    norm = W.Checkbox(value=normalize, description="tempo normalisation", layout=W.Layout(width="200px"))
+    relb = W.Checkbox(value=relative, description="score relative to the recording", layout=W.Layout(width="280px"))
     out_theme = W.Output()
     out_curve = W.Output()
     out_hit = W.Output()
@@ -51,8 +58,8 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
         th = themes.theme_from_row(row.to_frame().T.assign(theme=pick.value).iloc[0])
         notes = th.notes(float(row.qpm))
         q = themes.theme_features(notes, kind)
-        curve = themes.match_theme(q, db, transposition_invariant=inv.value)
-        ranking = themes.rank_documents(curve)
+        curve = themes.match_theme(q, db, transposition_invariant=inv.value, normalize=norm.value)
+        ranking = themes.rank_documents(curve, relative=relb.value)
         relevant = rel.get(pick.value, set())
         state.update(ranking=ranking, relevant=relevant)
         alone = synth.render(notes.assign(start_beat=th.onsets, end_beat=th.offsets)[["start_beat", "end_beat",
@@ -80,7 +87,7 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
                 rows.append(f"<tr><td>{int(r['rank'])}</td><td>{r.doc_id}</td><td>{r.start:.1f}-{r.end:.1f}</td>"
                             f"<td>{r.cost:.3f}</td><td>{int(r['shift'])}</td><td>{r.tempo:.2f}</td><td>{mark}</td></tr>")
             first = themes.first_relevant_rank(ranking, relevant) if relevant else None
-            display(W.HTML("<table><tr><th>rank</th><th>recording</th><th>match (s)</th><th>cost</th>"
+            display(W.HTML("<table><tr><th>rank</th><th>recording</th><th>match (s)</th><th>score</th>"
                            "<th>shift</th><th>tempo</th><th>relevant</th></tr>" + "".join(rows) +
                            f"</table><p>first relevant recording at rank {first}</p>"))
         with out_hit:
@@ -96,12 +103,14 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
             print(f"rendering {best.doc_id} ...")
             r = themes.render_piece(piece_rows.loc[best.doc_id].to_frame().T.iloc[0])
             out_hit.clear_output(wait=True)
-            print(f"best hit: {best.doc_id}, {best.start:.1f}-{best.end:.1f} s (cost {best.cost:.3f})")
+            print(f"best hit: {best.doc_id}, {best.start:.1f}-{best.end:.1f} s (score {best.cost:.3f})")
             display(audio_player(r.audio, r.sr, start=max(0.0, best.start - 0.5),
                                  duration=best.end - best.start + 1.5))
 
     pick.observe(update, names="value")
     inv.observe(update, names="value")
+    norm.observe(update, names="value")
+    relb.observe(update, names="value")
     button.on_click(play)
     update()
-    return W.VBox([W.HBox([pick, inv]), out_theme, out_curve, button, out_hit])
+    return W.VBox([W.HBox([pick, inv]), W.HBox([norm, relb]), out_theme, out_curve, button, out_hit])
