@@ -37,7 +37,10 @@ Stages (run one by name, in order):
     note below the top voice per 0.1 s frame, :func:`cmr.melody.second_voice_targets`)
     from the same note roll the top-voice targets come from, without
     synthesising audio (:func:`cmr.themes.version_notes`; checked by
-    recomputing the cached top-voice targets) -> ``.cache/melody/second/``.
+    recomputing the cached top-voice targets) -> ``.cache/melody/second/``;
+    ``second --extra K``: also of the K extra renderings of every training
+    piece (``render --extra K``; the plan stored with each rendering) ->
+    ``<piece>__x<k>.npy``.
     Then ``train --voice second`` trains second-voice nets (same GRID rows;
     validation metric: pitch-class accuracy on frames WITH a second voice;
     results in ``lib/cmr/data/melody_grid_second.csv``; weights only under
@@ -45,6 +48,8 @@ Stages (run one by name, in order):
     ``apply --weights <file> --kind learned_second`` caches their chroma.
     ``train --joint LAMBDA`` instead trains ONE net with a second softmax head
     (loss CE(top) + LAMBDA CE(second); :class:`cmr.melody.MelodyNet` ``second_head``).
+    The pitchconv rows train second-voice :class:`cmr.melody.PitchConvNet` s the same way
+    (``train --voice second --grid 24``; rows with ``"voice": "second"`` train only that voice).
 
 Usage::
 
@@ -55,6 +60,9 @@ Usage::
     .venv/bin/python scripts/eval_themes.py --only learned
     .venv/bin/python scripts/train_melody_salience.py second
     nice -n 5 .venv/bin/python scripts/train_melody_salience.py train --voice second --grid 6
+    .venv/bin/python scripts/train_melody_salience.py second --extra 2
+    nice -n 5 .venv/bin/python scripts/train_melody_salience.py train --voice second --grid 24 \
+        --grid-csv <scratch.csv> --save-to .cache/melody/candidates/conv_second_0.npz
 """
 from __future__ import annotations
 
@@ -297,33 +305,37 @@ def render(args) -> None:
     print(f"rendered {total / 3600:.2f} h")
 
 
-def second_file(piece: str) -> Path:
-    return cache_dir("melody", "second") / f"{piece}.npy"
+def second_file(piece: str, extra: int = 0) -> Path:
+    """Cached second-voice targets of a training piece; ``extra = k >= 1``: of its k-th extra rendering."""
+    return cache_dir("melody", "second") / (f"{piece}.npy" if extra == 0 else f"{piece}__x{extra}.npy")
 
 
 def load_split(split: str, voice: str = "top", extra: int = 0):
     """(pitch energies, targets) of the pieces of one split; ``voice='second'``: second-voice targets;
-    ``extra = K``: also the K extra renderings of each piece (``render --extra K``; top voice only)."""
+    ``extra = K``: also the K extra renderings of each piece (``render --extra K``; their second-voice
+    targets from ``second --extra K``)."""
     kept = pd.read_csv(TRAIN_CSV)
     rows = kept[kept.split == split]
     out = []
-    for k in range(1, extra + 1):
-        if voice != "top":
-            raise SystemExit("extra renderings have top-voice targets only")
-        for p in rows.piece:
-            if not data_file(p, k).is_file():
-                raise SystemExit(f"no extra rendering {k} of {p}: run train_melody_salience.py render --extra {extra}")
-            with np.load(data_file(p, k)) as z:
-                out.append((z["P"], z["y"]))
-    for p in rows.piece:
-        with np.load(data_file(p)) as z:
+
+    def add(p, k):
+        with np.load(data_file(p, k)) as z:
             if voice in ("second", "both"):
-                if not second_file(p).is_file():
-                    raise SystemExit(f"no second-voice targets for {p}: run train_melody_salience.py second")
-                y2 = np.load(second_file(p))
+                if not second_file(p, k).is_file():
+                    raise SystemExit(f"no second-voice targets for {p} (extra rendering {k}): run "
+                                     f"train_melody_salience.py second" + (f" --extra {extra}" if k else ""))
+                y2 = np.load(second_file(p, k))
                 out.append((z["P"], z["y"], y2) if voice == "both" else (z["P"], y2))
             else:
                 out.append((z["P"], z["y"]))
+
+    for k in range(1, extra + 1):
+        for p in rows.piece:
+            if not data_file(p, k).is_file():
+                raise SystemExit(f"no extra rendering {k} of {p}: run train_melody_salience.py render --extra {extra}")
+            add(p, k)
+    for p in rows.piece:
+        add(p, 0)
     return out
 
 
@@ -333,22 +345,27 @@ def second(args) -> None:
 
     kept = pd.read_csv(TRAIN_CSV)
     kept = kept[kept.split.isin(["train", "val"])]
+    # --extra K: also the K extra renderings of every training piece (their plan is stored with the rendering)
+    todo = [(r, 0) for r in kept.itertuples()]
+    todo += [(r, k) for r in kept[kept.split == "train"].itertuples() for k in range(1, args.extra + 1)]
     same = total = voiced2 = 0
-    for row in tqdm(list(kept.itertuples()), desc="second-voice targets", unit="piece", mininterval=10):
+    for row, k in tqdm(todo, desc="second-voice targets", unit="piece", mininterval=10):
         notes, attrs = pd.read_pickle(cache_dir("melody", "notes") / f"{row.piece}.pkl")
         notes.attrs.update(attrs)
-        version = themes.make_version(json.loads(row.version), float(row.qpm), float(notes.attrs["end_beat"]),
-                                      name="melody-train")
-        with np.load(data_file(row.piece)) as z:
+        if not data_file(row.piece, k).is_file():
+            raise SystemExit(f"no rendering {k} of {row.piece}: run train_melody_salience.py render --extra {k}")
+        with np.load(data_file(row.piece, k)) as z:
             y = z["y"]
+            plan = json.loads(row.version) if k == 0 else json.loads(str(z["plan"]))
+        version = themes.make_version(plan, float(row.qpm), float(notes.attrs["end_beat"]), name="melody-train")
         R = themes.note_roll(themes.version_notes(notes, version), themes.FINE_RATE, y.size)
         same += int((melody.top_voice_targets(themes.skyline(R)) == y).sum())  # same roll as the render stage?
         total += y.size
         y2 = melody.second_voice_targets(R)
         voiced2 += int((y2 < melody.N_PITCHES).sum())
-        np.save(second_file(row.piece), y2)
-    print(f"{len(kept)} pieces, {total} frames: recomputed top-voice targets equal the cached ones on "
-          f"{same / total:.4%} of frames; {voiced2 / total:.1%} of frames have a second voice")
+        np.save(second_file(row.piece, k), y2)
+    print(f"{len(todo)} renderings of {len(kept)} pieces, {total} frames: recomputed top-voice targets equal the "
+          f"cached ones on {same / total:.4%} of frames; {voiced2 / total:.1%} of frames have a second voice")
 
 
 #: Hyperparameter grid (context frames each side, hidden sizes, epochs, pitch-shift augmentation).
@@ -402,6 +419,12 @@ GRID = [
     # a dilated context (frames t-6, t-4, ..., t+6: +-0.6 s) for notes that fade (piano, guitar)
     {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "dilation": 2, "hidden": (128, 64), "epochs": 8,
      "frac": 0.35, "shift": 0, "decay": 0.0, "pieces": 413, "seed": 5, "extra": 2},
+    # session 16: SECOND-voice PitchConvNets (``train --voice second``), GRID 21's setting with seeds 0 / 1
+    # (second-voice targets of the extra renderings: ``second --extra 2``)
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.35,
+     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 0, "extra": 2, "voice": "second"},
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.35,
+     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 1, "extra": 2, "voice": "second"},
 ]
 
 
@@ -510,8 +533,9 @@ def fit(cfg: dict, train_pieces, seed: int = 0, batch: int = 256, lr: float = 1e
     return net
 
 
-def fit_conv(cfg: dict, train_pieces, seed: int = 0, log=print):
-    """Train a :class:`cmr.melody.PitchConvNet` (``cfg["arch"] == "pitchconv"``).
+def fit_conv(cfg: dict, train_pieces, seed: int = 0, log=print, voice: str = "top"):
+    """Train a :class:`cmr.melody.PitchConvNet` (``cfg["arch"] == "pitchconv"``) on (P, y) pieces whose
+    targets are those of ``voice`` (the label saved with the net).
 
     Every epoch visits a random share ``frac`` of all training frames in batches of ``batch`` frames
     (each frame gives 88 patches); Adam, learning rate halved every third of the epochs. No pitch-shift
@@ -520,7 +544,7 @@ def fit_conv(cfg: dict, train_pieces, seed: int = 0, log=print):
     from cmr.embedding import Adam
 
     net = melody.PitchConvNet(below=cfg["below"], above=cfg["above"], context=cfg["context"],
-                              hidden=cfg["hidden"], seed=seed, dilation=int(cfg.get("dilation", 1)))
+                              hidden=cfg["hidden"], seed=seed, dilation=int(cfg.get("dilation", 1)), voice=voice)
     rng = np.random.default_rng(seed)
     padded, frames, ys, off = [], [], [], 0
     for P, y in train_pieces:  # one long padded matrix; frame indices point into it
@@ -555,15 +579,19 @@ def train(args) -> None:
     print(f"{len(train_p)} training pieces ({n_tr} frames, {n_tr / themes.FINE_RATE / 3600:.2f} h), "
           f"{len(val_p)} validation pieces")
     idx = range(len(GRID)) if args.grid is None else args.grid
+    if args.grid is None:  # every row meant for this voice (rows without "voice" serve both)
+        idx = [i for i in idx if GRID[i].get("voice", args.voice) == args.voice]
+    wrong = [i for i in idx if GRID[i].get("voice", args.voice) != args.voice]
+    if wrong:
+        raise SystemExit(f"GRID rows {wrong} are for voice {GRID[wrong[0]]['voice']!r}, not --voice {args.voice}")
     results, best = [], None
     for i in idx:
         cfg = GRID[i]
         t0 = time.perf_counter()
         if cfg.get("arch") == "pitchconv":
-            if args.voice != "top":
-                raise SystemExit("pitchconv settings train top-voice nets only")
             extra = max(int(cfg.get("extra", 0)), args.extra)
-            net = fit_conv(cfg, load_split("train", extra=extra) if extra else train_p, seed=int(cfg.get("seed", 0)))
+            net = fit_conv(cfg, load_split("train", args.voice, extra=extra) if extra else train_p,
+                           seed=int(cfg.get("seed", 0)), voice=args.voice)
         else:
             net = fit(cfg, train_p, seed=int(cfg.get("seed", 0)), voice=args.voice)
         tag = "second_grid" if args.voice == "second" else "grid"
@@ -776,6 +804,7 @@ def main(argv=None) -> None:
     ap.add_argument("--overwrite", action="store_true")
     ap.add_argument("--extra", type=int, default=0,
                     help="render: K extra renderings of every training piece (other instruments, tempo, key); "
+                         "second: also their second-voice targets; "
                          "train: use them (pitchconv settings also read cfg['extra'])")
     ap.add_argument("--freeze-split", action="store_true",
                     help="select: keep the train/val labels of the pieces already in melody_train_pieces.csv")

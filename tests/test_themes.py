@@ -821,3 +821,29 @@ def test_pitch_conv_net_dilated_context_reads_every_second_frame(tmp_path):
     assert [n.dilation for n in ens.nets] == [2, 1]
     with pytest.raises(ValueError, match="dilation"):
         melody.PitchConvNet(dilation=0)
+
+
+def test_pitch_conv_net_voice_label_round_trip_and_old_files(tmp_path):
+    from cmr import melody
+
+    net = melody.PitchConvNet(below=2, above=3, context=1, hidden=(4,), seed=3, voice="second")
+    P = np.random.default_rng(2).random((88, 9)) ** 2
+    back = melody.load_model(net.save(tmp_path / "second.npz"))
+    assert isinstance(back, melody.PitchConvNet) and back.voice == "second"
+    np.testing.assert_allclose(back.probabilities(P), net.probabilities(P), atol=1e-6)
+    ens = melody.load_model(melody.MelodyEnsemble(
+        [net, melody.MelodyNet(context=1, hidden=(5,), voice="second")]).save(tmp_path / "e.npz"))
+    assert ens.voice == "second" and [n.voice for n in ens.nets] == ["second", "second"]
+    # a file written without the "voice" key (as before the label existed for this class) loads as top
+    top = melody.PitchConvNet(below=2, above=3, context=1, hidden=(4,), seed=3)
+    with np.load(top.save(tmp_path / "top.npz")) as z:
+        arrays = {k: z[k] for k in z.files if k != "voice"}
+    np.savez(tmp_path / "old.npz", **arrays)
+    old = melody.load_model(tmp_path / "old.npz")
+    assert old.voice == "top"
+    np.testing.assert_allclose(old.probabilities(P), top.probabilities(P), atol=1e-6)
+    assert melody.load_model(melody.conv_weights_path()).voice == "top"  # the committed conv ensemble
+    with pytest.raises(ValueError, match="voice"):
+        melody.PitchConvNet(voice="alto")
+    with pytest.raises(ValueError, match="different voices"):
+        melody.MelodyEnsemble([net, top])

@@ -252,7 +252,7 @@ class MelodyNet:
 
 
 class PitchConvNet:
-    """Top-voice net with weights shared along pitch (a convolution over the pitch axis).
+    """Top-voice (or second-voice) net with weights shared along pitch (a convolution over the pitch axis).
 
     For frame ``t`` and pitch ``p`` the same small MLP reads the patch of log pitch energies
     from ``below`` semitones under ``p`` to ``above`` semitones over it, over ``t - context ..
@@ -277,13 +277,18 @@ class PitchConvNet:
     seed : int, initialisation
     params : dict, trained parameters (``W<i>``, ``b<i>``, ``wo``, ``bp``, ``wn``, ``bn``)
     dilation : int >= 1, frame step between the context frames (``t - context d .. t + context d``)
+    voice : {"top", "second"}, what the 88 pitch outputs mean (as :class:`MelodyNet` ``voice``: the highest
+        sounding note, or the highest note below it with class 88 = "no second voice"); only a label, saved
+        in the weights (files without it load as "top")
     """
 
-    voice = "top"
     second_head = False
 
     def __init__(self, below: int = 12, above: int = 36, context: int = 3, hidden=(64, 32), gamma: float = 10.0,
-                 seed: int = 0, params=None, dilation: int = 1):
+                 seed: int = 0, params=None, dilation: int = 1, voice: str = "top"):
+        if voice not in VOICES:
+            raise ValueError(f"voice must be one of {VOICES}, got {voice!r}")
+        self.voice = str(voice)
         self.below, self.above, self.context = int(below), int(above), int(context)
         self.dilation = int(dilation)
         if self.dilation < 1:
@@ -398,7 +403,8 @@ class PitchConvNet:
         return cls(below=int(z[prefix + "below"]), above=int(z[prefix + "above"]),
                    context=int(z[prefix + "context"]), hidden=tuple(int(h) for h in z[prefix + "hidden"]),
                    gamma=float(z[prefix + "gamma"]), params=params,
-                   dilation=int(z[prefix + "dilation"]) if prefix + "dilation" in z.files else 1)
+                   dilation=int(z[prefix + "dilation"]) if prefix + "dilation" in z.files else 1,
+                   voice=str(z[prefix + "voice"]) if prefix + "voice" in z.files else "top")  # older files: top
 
 
 class MelodyEnsemble:
