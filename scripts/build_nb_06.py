@@ -37,7 +37,11 @@ After this notebook you will be able to
   trained on other pieces, and see why weights shared along the pitch axis
   (a convolution over pitch) learn it better;
 * blend the other voices back into a top-voice feature for themes that
-  are not always the highest voice.
+  are not always the highest voice;
+* make the scores of different tempo factors and recordings comparable
+  (tempo normalisation, scores relative to a recording), and tell a gain
+  that holds on held-out themes from one that only fits the themes it was
+  tuned on.
 
 **Contents**
 1. [The dataset: themes from the music21 corpus](#dataset)
