@@ -629,7 +629,7 @@ Haydn quartet against the organ it changes nothing (0.92), and the chorale
 on organ and on strings, already very similar with CENS, drops a little
 (0.98 to 0.96). It helps most where the timbres differ most. For the
 query of section 3, mean and spread of the costs are almost the same for
-every tempo factor ($\sigma_r$ between 0.149 and 0.153), so normalisation
+every tempo factor ($\\sigma_r$ between 0.149 and 0.153), so normalisation
 barely changes this query's ranking: the effect depends on the query and
 the database, which is why it is measured over many queries below.
 

@@ -904,7 +904,7 @@ Over all themes `conv` alone reaches Top-1 / 20 / 50 = 74.3 / 88.4 /
 which played no part in any choice, `conv_blend` gets 72.0 / 89.8 / 94.6 %
 against 68.5 / 87.3 / 92.4 % for `learned_blend`. Per theme, `conv_blend`
 finds 40 themes first that `learned_blend` does not and loses 13 (an
-exact binomial test on these 53 gives $p \approx 0.0003$;
+exact binomial test on these 53 gives $p \\approx 0.0003$;
 `benchmarks/RESULTS.md`). By collection the Top-1 gain is
 largest for the Bach chorales (85.2 → 91.1 %, the oracle: 97.8 %) and the
 quartets (48.9 → 55.7 %), while the Monteverdi madrigals stay at 52.8 %:
@@ -933,7 +933,7 @@ match, compared across all recordings. Two things make these minima unfair:
    recording makes a dip that stands out from *the rest of that
    recording*, so we score recording $d$ by
 
-$$s_d = \min_{n \in d} \Delta(n) \;-\; \frac{1}{|d|}\sum_{n \in d} \Delta(n),$$
+$$s_d = \\min_{n \\in d} \\Delta(n) \\;-\\; \\frac{1}{|d|}\\sum_{n \\in d} \\Delta(n),$$
 
 the best cost minus the mean cost over the positions of $d$ where the
 theme fits (`themes.rank_documents(curve, relative=True)`; the mean is
