@@ -836,16 +836,17 @@ than others, and "no note" is scored from the detector's hidden layer
 averaged over all pitches.
 
 **More renderings.** Rendering is cheap, so each training piece was also
-rendered once or twice more with freshly drawn versions (other ensemble,
-tempo, key and tuning; `train_melody_salience.py render --extra 2`): up to
-27 h of training audio instead of 9. The validation pieces are unchanged.
-Training: Adam, batches of 128 frames, learning rate $2 \\cdot 10^{-3}$
-halved after each third of the 8 epochs, every epoch a random half (with
-two extra renderings: a third) of the training frames, no shift
-augmentation (the shared weights see every pitch anyway). The validation
-rows (`extra`: extra renderings per piece; `frac`: share of the frames per
-epoch; accuracy as in the table above), and the greedy choice of the
-ensemble on the validation pieces:
+rendered up to four times more with freshly drawn versions (other ensemble,
+tempo, key and tuning; `train_melody_salience.py render --extra 4`): up to
+45 h of training audio instead of 9. Because the piano stayed the weakest
+timbre, one more rendering of every training piece puts all parts on the
+piano (`render --piano`, 9 h; column `piano`). The validation pieces are
+unchanged. Training: Adam, batches of 128 frames, learning rate
+$2 \\cdot 10^{-3}$ halved after each third of the 8 epochs, every epoch a
+random share `frac` of the training frames, no shift augmentation (the
+shared weights see every pitch anyway). The validation rows (`extra`: extra
+renderings per piece; accuracy as in the table above), and the two greedy
+selections of an ensemble on the validation pieces (best set of each size):
 """),
     code("""
 conv_model = melody.load_model(melody.conv_weights_path())
@@ -854,10 +855,13 @@ print(f"parameters per network: MelodyNet {n_params(melody.load_model().nets[0])
       f"PitchConvNet {n_params(conv_model.nets[0]):,}; the committed conv model averages {len(conv_model.nets)}")
 cand = pd.read_csv(themes._data_dir() / "melody_grid_candidates.csv")
 conv_grid = cand[cand["arch"] == "pitchconv"].fillna({"extra": 0})
-print(conv_grid[["grid_index", "seed", "extra", "frac", "learned", "seconds"]]
-      .astype({"seed": int, "extra": int}).to_string(index=False))
+print(conv_grid.fillna({"piano": 0})[["grid_index", "hidden", "seed", "extra", "piano", "frac", "learned", "seconds"]]
+      .astype({"seed": int, "extra": int, "piano": int}).to_string(index=False))
 print()
-print(pd.read_csv(themes._data_dir() / "melody_grid_ensembles_conv.csv").to_string(index=False))
+for name in ("melody_grid_ensembles_conv.csv", "melody_grid_ensembles_conv2.csv"):
+    sel = pd.read_csv(themes._data_dir() / name)
+    print()
+    print(sel.sort_values("learned", kind="stable").groupby("size").tail(1).sort_values("size").to_string(index=False))
 """, check=True),
     md("""
 Sharing the weights along pitch makes the network much smaller (see the

@@ -279,13 +279,32 @@ def extra_plan(piece: str, n_parts: int, k: int) -> dict:
     return themes.plan_version(np.random.default_rng([SEED, zlib.crc32(piece.encode()), k]), n_parts)
 
 
+def piano_file(piece: str) -> Path:
+    """Cached pitch energies and targets of the all-piano extra rendering of a training piece (``render --piano``)."""
+    return cache_dir("melody", "piano") / f"{piece}.npz"
+
+
+def piano_plan(piece: str, n_parts: int) -> dict:
+    """The plan of a training piece's all-piano rendering: that of a fifth extra rendering, every part on the
+    piano (GM program 0)."""
+    plan = extra_plan(piece, n_parts, 5)
+    plan.update(ensemble="piano", programs=[0] * int(n_parts))
+    return plan
+
+
 def render(args) -> None:
     from tqdm import tqdm
 
     from cmr import chroma, synth
 
     kept = pd.read_csv(TRAIN_CSV)
-    todo = [(r, 0) for r in kept.itertuples() if args.overwrite or not data_file(r.piece).is_file()]
+    if args.piano:  # one all-piano rendering of every TRAINING piece, in its own cache folder
+        todo = [(r, "piano") for r in kept[kept.split == "train"].itertuples()
+                if args.overwrite or not piano_file(r.piece).is_file()]
+        args.extra = 0
+    else:
+        todo = []
+    todo += [(r, 0) for r in kept.itertuples() if args.overwrite or not data_file(r.piece).is_file()]
     # --extra K: K more renderings of every TRAINING piece (validation pieces keep their single one)
     todo += [(r, k) for r in kept[kept.split == "train"].itertuples() for k in range(1, args.extra + 1)
              if args.overwrite or not data_file(r.piece, k).is_file()]
@@ -293,13 +312,15 @@ def render(args) -> None:
     for row, k in tqdm(todo, desc="render+pitch", unit="piece", mininterval=10):
         notes, attrs = pd.read_pickle(cache_dir("melody", "notes") / f"{row.piece}.pkl")
         notes.attrs.update(attrs)
-        plan = json.loads(row.version) if k == 0 else extra_plan(row.piece, int(row.n_parts), k)
+        plan = (piano_plan(row.piece, int(row.n_parts)) if k == "piano" else json.loads(row.version) if k == 0
+                else extra_plan(row.piece, int(row.n_parts), k))
         version = themes.make_version(plan, float(row.qpm), float(notes.attrs["end_beat"]), name="melody-train")
         r = synth.render(notes, version)
         cents = float(chroma.estimate_tuning(r.audio, r.sr))
         P = chroma.pitch_features(r.audio, r.sr, feature_rate=themes.FINE_RATE, tuning_cents=cents)
         top = themes.skyline(themes.note_roll(r.truth.notes, themes.FINE_RATE, P.shape[1]))
-        np.savez(data_file(row.piece, k), P=P.astype(np.float32), y=melody.top_voice_targets(top),
+        np.savez(piano_file(row.piece) if k == "piano" else data_file(row.piece, k), P=P.astype(np.float32),
+                 y=melody.top_voice_targets(top),
                  cents=cents, duration=r.duration, plan=json.dumps(plan))
         total += r.duration
     print(f"rendered {total / 3600:.2f} h")
@@ -310,10 +331,11 @@ def second_file(piece: str, extra: int = 0) -> Path:
     return cache_dir("melody", "second") / (f"{piece}.npy" if extra == 0 else f"{piece}__x{extra}.npy")
 
 
-def load_split(split: str, voice: str = "top", extra: int = 0):
+def load_split(split: str, voice: str = "top", extra: int = 0, piano: bool = False):
     """(pitch energies, targets) of the pieces of one split; ``voice='second'``: second-voice targets;
     ``extra = K``: also the K extra renderings of each piece (``render --extra K``; their second-voice
-    targets from ``second --extra K``)."""
+    targets from ``second --extra K``); ``piano``: also each piece's all-piano rendering (``render --piano``;
+    top voice only)."""
     kept = pd.read_csv(TRAIN_CSV)
     rows = kept[kept.split == split]
     out = []
@@ -336,6 +358,14 @@ def load_split(split: str, voice: str = "top", extra: int = 0):
             add(p, k)
     for p in rows.piece:
         add(p, 0)
+    if piano:
+        if voice != "top":
+            raise SystemExit("the all-piano renderings have top-voice targets only")
+        for p in rows.piece:
+            if not piano_file(p).is_file():
+                raise SystemExit(f"no all-piano rendering of {p}: run train_melody_salience.py render --piano")
+            with np.load(piano_file(p)) as z:
+                out.append((z["P"], z["y"]))
     return out
 
 
@@ -425,6 +455,17 @@ GRID = [
      "shift": 0, "decay": 0.0, "pieces": 413, "seed": 0, "extra": 2, "voice": "second"},
     {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.35,
      "shift": 0, "decay": 0.0, "pieces": 413, "seed": 1, "extra": 2, "voice": "second"},
+    # session 15 helper / session 16: top-voice nets on five renderings per training piece (``render --extra 4``;
+    # first trained by scratch scripts with exactly these settings, validation rows in melody_grid_candidates.csv)
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.2,
+     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 5, "extra": 4},
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.2,
+     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 6, "extra": 4},
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (256, 128), "epochs": 8, "frac": 0.1,
+     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 7, "extra": 4},
+    # ... plus one all-piano rendering of every training piece (``render --piano``): the piano is the weakest timbre
+    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.2,
+     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 8, "extra": 4, "piano": 1},
 ]
 
 
@@ -590,8 +631,9 @@ def train(args) -> None:
         t0 = time.perf_counter()
         if cfg.get("arch") == "pitchconv":
             extra = max(int(cfg.get("extra", 0)), args.extra)
-            net = fit_conv(cfg, load_split("train", args.voice, extra=extra) if extra else train_p,
-                           seed=int(cfg.get("seed", 0)), voice=args.voice)
+            piano = bool(cfg.get("piano", 0))
+            net = fit_conv(cfg, load_split("train", args.voice, extra=extra, piano=piano) if extra or piano
+                           else train_p, seed=int(cfg.get("seed", 0)), voice=args.voice)
         else:
             net = fit(cfg, train_p, seed=int(cfg.get("seed", 0)), voice=args.voice)
         tag = "second_grid" if args.voice == "second" else "grid"
@@ -806,6 +848,8 @@ def main(argv=None) -> None:
                     help="render: K extra renderings of every training piece (other instruments, tempo, key); "
                          "second: also their second-voice targets; "
                          "train: use them (pitchconv settings also read cfg['extra'])")
+    ap.add_argument("--piano", action="store_true",
+                    help="render: one all-piano rendering of every training piece (.cache/melody/piano/)")
     ap.add_argument("--freeze-split", action="store_true",
                     help="select: keep the train/val labels of the pieces already in melody_train_pieces.csv")
     ap.add_argument("--grid", type=int, nargs="+", default=None, help="indices of GRID to run")
