@@ -676,7 +676,7 @@ the network often follows a louder voice below it. Over all themes the
 learned feature is far better (feature table above: Top-1 68.9 % against
 35.8 % for `melody`), but not for every recording. The widget of section 7
 starts with this theme, so you can see the miss yourself. (The network of
-[the last subsection](#conv), `conv`, follows the flute in 72 % of the
+[the last subsection](#conv), `conv`, follows the flute in 73 % of the
 frames and puts this recording first.)
 """),
     md("""
@@ -871,20 +871,30 @@ saw (row 17), one `PitchConvNet` names the top voice's pitch class in
 80.9 %, `benchmarks/RESULTS.md`) and as good as the committed MLP pair
 (82.2 %). More varied training audio helps further: with one extra
 rendering of every training piece single networks reach 84.4 and 84.5 %
-(rows 18 and 19), with two 84.9 and 84.5 % (rows 21 and 22). Greedy
-forward selection on the validation pieces kept all four; their average,
-86.2 %, is the committed `conv` model (`lib/cmr/data/melody_conv.npz`).
+(rows 18 and 19), with two 84.9 and 84.5 % (rows 21 and 22), with four
+85.2 to 85.6 % (rows 26-28). The all-piano renderings (row 29) give the
+best single network, 85.7 %, and on the validation frames of *piano*
+recordings 75.4 % against 72.1 and 72.9 % for rows 26 and 27
+(`benchmarks/RESULTS.md`). A first greedy forward selection (rows 17-22)
+kept four networks (86.2 %); the second, among all eight candidates,
+keeps six, 86.8 % — the committed `conv` model
+(`lib/cmr/data/melody_conv.npz`).
 
-**The seventh database evaluation.** The four-network ensemble was the one
-candidate, chosen on the validation pieces. Before it touched the
-database, a rule was written down: it replaces the MLP model as the best
-configuration only if, on the *development* themes, its blend with the
-other voices beats `learned_blend` by at least 1.5 points of Top-1 or
-Top-20 without losing in either. It did (development Top-1 / 20 / 50 of
-`conv_blend` 78.5 / 92.4 / 95.0 % against 73.5 / 90.9 / 94.6 %; `conv`
-alone 76.7 / 90.2 / 94.3 %), and then both rows ran once over all themes
-(`eval_themes.py --only conv`, `--only conv_blend`; the blend weight
-$w = 0.7$ of `learned_blend`, not tuned again):
+**The seventh and ninth database evaluations.** The four-network ensemble
+was the first candidate, chosen on the validation pieces. Before it
+touched the database, a rule was written down: it replaces the MLP model
+as the best configuration only if, on the *development* themes, its blend
+with the other voices beats `learned_blend` by at least 1.5 points of
+Top-1 or Top-20 without losing in either. It did (development Top-1 /
+20 / 50 of `conv_blend` 78.5 / 92.4 / 95.0 % against 73.5 / 90.9 / 94.6 %),
+and over all themes it then reached 74.3 / 88.4 / 93.2 % (`conv`) and
+75.3 / 91.1 / 94.8 % (`conv_blend`; blend weight $w = 0.7$ of
+`learned_blend`, not tuned again). For the six-network model the rule was
+decided on the validation pieces alone, before any theme was matched:
+switch if it beats 86.2 % by at least 0.3 points. It did, so every row
+that uses the `conv` features ran once more (`eval_themes.py --only conv`,
+`--only conv_blend`, ...; ninth evaluation). These are the rows printed
+here:
 """),
     code("""
 conv_rows = results[(results["table"] == "features") & results["feature"].isin(
@@ -901,17 +911,20 @@ for kind in ("learned_blend", "conv_blend", "oracle_top"):
 print(by_coll_conv.to_string())
 """, check=True),
     md("""
-Over all themes `conv` alone reaches Top-1 / 20 / 50 = 74.3 / 88.4 /
-93.2 % (`learned`: 68.9 / 84.3 / 89.9 %) and `conv_blend` 75.3 / 91.1 /
+Over all themes `conv` alone reaches Top-1 / 20 / 50 = 74.3 / 89.5 /
+93.0 % (`learned`: 68.9 / 84.3 / 89.9 %) and `conv_blend` 76.2 / 91.1 /
 94.8 %, the best feature row of the tables (the matching options of
-[the next subsection](#fair) add to it). On the held-out half,
-which played no part in any choice, `conv_blend` gets 72.0 / 89.8 / 94.6 %
-against 68.5 / 87.3 / 92.4 % for `learned_blend`. Per theme, `conv_blend`
-finds 40 themes first that `learned_blend` does not and loses 13 (an
-exact binomial test on these 53 gives $p \\approx 0.0003$;
-`benchmarks/RESULTS.md`). By collection the Top-1 gain is
-largest for the Bach chorales (85.2 → 91.1 %, the oracle: 97.8 %) and the
-quartets (48.9 → 55.7 %), while the Monteverdi madrigals stay at 52.8 %:
+[the next subsection](#fair) add to it). The six-network model thus moved
+Top-1 of `conv_blend` by less than one point over the four-network one
+(75.3 %): a better validation score by half a point does not buy much.
+On the held-out half, which played no part in any choice, `conv_blend`
+gets 73.6 / 89.2 / 94.6 % against 68.5 / 87.3 / 92.4 % for
+`learned_blend`. For the four-network model, an exact binomial test on
+the themes that only one of `conv_blend` and `learned_blend` finds first
+(40 against 13) gave $p \\approx 0.0003$ (`benchmarks/RESULTS.md`). By
+collection the Top-1 gain over `learned_blend` is largest for the Bach
+chorales (85.2 → 90.7 %, the oracle: 97.8 %) and the quartets (48.9 →
+58.0 %), while the Monteverdi madrigals gain little (52.8 → 55.1 %):
 there the theme is often not the top voice, and even the oracle finds
 only 61.8 % first. The targets (80 / 95 %) are still not met. (For
 orientation only: the tutorial's best on *real* recordings, a different
@@ -946,9 +959,8 @@ themes).
 
 **A worked example.** A theme of a Beethoven quartet movement, searched in
 the `conv` database of this notebook with tempo normalisation: by the best
-cost alone a Schumann polonaise and a Palestrina Gloria come first, the
-quartet third; relative to their own curves the quartet's dip is the
-deepest:
+cost alone a Schumann polonaise comes first and the quartet second;
+relative to their own curves the quartet's dip is the deepest:
 """),
     code("""
 FAIR_THEME = "beethoven_opus18no1_movement1#0"
@@ -981,7 +993,7 @@ database.
 
 **How the options were chosen (database evaluation 8).** Both options
 were screened on the development themes only, with the `conv_blend`
-feature: tempo normalisation alone raised development Top-1 / 20 from
+feature of the four-network model: tempo normalisation alone raised development Top-1 / 20 from
 78.5 / 92.4 to 80.1 / 94.0 %; adding the relative score with a weight $a$
 on the mean ($\\min - a \\cdot \\mathrm{mean}$) gave 81.4, 81.7, 83.0, 83.3,
 82.6, 78.5 and 76.7 % Top-1 for $a$ = 0.25, 0.5, 0.75, 1, 1.25, 1.5 and 2;
@@ -993,7 +1005,9 @@ before any number on all themes: the options replace the best
 configuration if `conv_blend` with both reaches at least the Top-1 and
 Top-20 of `conv_blend` over all themes. These rows of the new table
 `matching` then ran once (`eval_themes.py --only conv_blend+norm+rel`,
-and so on; `+norm` = tempo normalisation, `+rel` = relative score):
+and so on; `+norm` = tempo normalisation, `+rel` = relative score). The
+rows with `conv` features ran again with the six-network model (ninth
+evaluation); the table shows those:
 """),
     code("""
 match_rows = results[results["table"] == "matching"]
@@ -1004,38 +1018,45 @@ print(split[split["config"].isin([f"{k}|tun=1|trans=1|tempo=1" for k in fair_cfg
       .pivot(index="config", columns="subset", values=["top1", "top20"]).to_string())
 print()
 fair_coll = pd.DataFrame({"themes": ranks.groupby(coll).size()})
-for kind in ("conv_blend", "conv_blend+norm+rel"):
-    for k in (1, 20):
-        fair_coll[f"top{k} {kind}"] = (ranks[f"{kind}|tun=1|trans=1|tempo=1"] <= k).groupby(coll).mean().mul(100).round(1)
+for k in (1, 20):
+    for kind in ("conv_blend", "conv_blend+norm", "conv_blend+norm+rel"):
+        fair_coll[f"top{k} {kind.replace('conv_blend', 'cb')}"] = (
+            ranks[f"{kind}|tun=1|trans=1|tempo=1"] <= k).groupby(coll).mean().mul(100).round(1)
 print(fair_coll.to_string())
+print("(cb = conv_blend)")
 """, check=True),
     md("""
-Over all themes, tempo normalisation and the relative score together raise
-`conv_blend` from 75.3 / 91.1 / 94.8 to 77.7 / 93.0 / 95.2 %, the best row
-of this notebook: the rule is met, so `conv_blend+norm+rel` is the best
-configuration in the tables below. The split tells a more careful story,
-though. On the held-out half, which played no part in any choice, tempo
-normalisation alone raises Top-1 / Top-20 from 72.0 / 89.8 to
-73.9 / 91.7 %, while adding the relative score brings Top-1 back to 72.0 %
-(Top-20 91.4 %); the relative score alone (`conv_blend+rel`) is slightly
-worse than using neither option. Its large gain on the development themes (80.1 →
-83.3 % Top-1 on top of tempo normalisation) was mostly $a$ fitting those
-themes — the lesson of a development set: a choice that looks clear there
-can vanish on new data. Per theme, on the held-out half, the relative
-score finds 8 themes first that tempo normalisation alone misses and
-loses 14 (`benchmarks/RESULTS.md`). So tempo normalisation is the
-well-founded improvement and the relative score is at best neutral; the
-best configuration keeps it only because the rule, written before the run,
-was stated on all themes.
+With the four-network model (eighth evaluation, `benchmarks/RESULTS.md`)
+the two options together raised `conv_blend` over all themes from 75.3 /
+91.1 to 77.7 / 93.0 %; the rule was met, and `conv_blend+norm+rel` became
+the best configuration. With the six-network model (the table above) they
+give 77.7 / 93.2 / 95.4 %, but tempo normalisation alone now has the
+higher Top-1: 78.0 / 92.7 / 95.9 %. The tables below use the row with
+the highest Top-1, `conv_blend+norm`.
+
+The split tells the more careful story. On the held-out half, which
+played no part in any choice, tempo normalisation raises Top-1 / Top-20 of
+`conv_blend` from 73.6 / 89.2 to 75.2 / 91.4 %, while adding the relative
+score brings Top-1 down to 72.9 % (Top-20 91.7 %); the relative score
+alone (`conv_blend+rel`) is worse than using neither option. Its large
+gain on the development themes (80.8 → 82.3 % Top-1 on top of tempo
+normalisation; 80.1 → 83.3 % with the four-network model, where $a$ was
+chosen) was mostly $a$ fitting those themes — the lesson of a development
+set: a choice that looks clear there can vanish on new data. Per theme,
+on the held-out half, the relative score finds 5 themes first that tempo
+normalisation alone misses and loses 12 (four-network model: 8 and 14;
+`benchmarks/RESULTS.md`). So tempo normalisation is the well-founded
+improvement, and the relative score helps only at Top-20 if at all.
 
 The options also help the older learned feature (`learned_blend` 71.0 →
-74.0 % Top-1) and the network alone (`conv` 74.3 → 75.1 %), but not plain
-`cens` (22.3 → 19.8 %): with every voice in the chroma, a passage that
-stands out from its own recording is probably a harmonic match as often
-as the melody. By collection the quartets gain most at Top-20 (79.4 →
-88.5 %) and the Monteverdi madrigals at Top-1 (52.8 → 61.8 %), while the
-Bach chorales lose a little (91.1 → 90.0 %). The targets (80 / 95 %) are
-still not met.
+74.0 % Top-1 with both) and the network alone (`conv` 74.3 → 75.8 %),
+but not plain `cens` (22.3 → 19.8 %): with every voice in the chroma, a
+passage that stands out from its own recording is probably a harmonic
+match as often as the melody. By collection, tempo normalisation helps
+the Palestrina movements (Top-1 89.2 → 94.1 %) and the Monteverdi
+madrigals (55.1 → 59.6 %) most and leaves the Bach chorales unchanged;
+the quartets gain most at Top-20 (80.2 → 84.7 %, 88.5 % with the relative
+score as well). The targets (80 / 95 %) are still not met.
 """),
     md("""
 **Invariances** (ablation): which remedies are switched on. The ablation
@@ -1088,20 +1109,21 @@ print(by_ens.sort_values(f"top1 {best_kind}").to_string())
 How to read the tables (the numbers are those printed above):
 
 * **The targets are not met.** The targets were Top-1 80 % and Top-20
-  95 %. The best configuration, `conv_blend+norm+rel` (the
+  95 %. The best configuration, `conv_blend+norm` (the
   pitch-convolutional network's chroma with the other voices blended in,
-  tempo-normalised costs, scores relative to each recording), reaches
-  Top-1 77.7 % and Top-20 93.0 % (Top-50 95.2 %; held-out half 72.0 /
-  91.4 %, where tempo normalisation alone does better: 73.9 / 91.7 %).
-  Without the two matching options `conv_blend` reaches 75.3 / 91.1 %,
-  `conv` alone 74.3 / 88.4 %; the fully connected model's `learned_blend` 71.0 /
+  tempo-normalised costs), reaches Top-1 78.0 % and Top-20 92.7 %
+  (Top-50 95.9 %; held-out half 75.2 / 91.4 %); with scores relative to
+  each recording as well, Top-20 is 93.2 % and Top-1 77.7 %. Without the
+  matching options `conv_blend` reaches 76.2 / 91.1 %, `conv` alone
+  74.3 / 89.5 %; the fully connected model's `learned_blend` 71.0 /
   89.1 %, `learned_fusion` 69.4 / 86.4 %, `learned` 68.9 / 84.3 %.
   That is far better than the hand-made features (best Top-1 40.9 %,
   `salience`; best Top-20 67.0 %, `fusion`) but short of the goal. The
-  `conv` rows are the seventh database evaluation and the `matching`
-  rows the eighth: five networks or ensembles and one blend weight were
-  evaluated before (see "Six database evaluations" above), each choice
-  made on validation pieces or development themes first. The oracle shows how much is left in the feature: with the
+  `conv` rows come from the seventh and ninth database evaluations and
+  the `matching` rows from the eighth and ninth: five networks or
+  ensembles and one blend weight were evaluated before (see "Six database
+  evaluations" above), each choice made on validation pieces or
+  development themes first. The oracle shows how much is left in the feature: with the
   true top voice the same matching reaches 85.4 / 94.1 % (and even that
   misses the Top-20 target; on the development themes, blending in the
   true second voice raises its Top-20 from 94.0 to 96.2 %).
@@ -1127,12 +1149,14 @@ How to read the tables (the numbers are those printed above):
   class correctly (the brass chorale figure above: 93 % of frames, against 4 %
   for `melody`); with the learned feature brass rises to 70.3 % Top-1 and
   the organ to 65.3 % (68.3 and 65.3 % with `learned_blend`), and with
-  the pitch-convolutional `conv` to 77.2 and 70.7 %. The guitar, hardest
+  the pitch-convolutional `conv` to 75.2 and 68.0 %. The guitar, hardest
   for the fully connected model (48.6 % with `learned_blend`), gains most
-  from `conv` (67.1 %; 75.7 % with the best configuration); the piano
-  stays the hardest (55.2 % with `conv`, 63.8 % with the best
-  configuration), probably because its notes fade quickly, so a held
-  melody note soon disappears under the newer notes of the other voices.
+  from `conv` (71.4 %; 75.7 % with the best configuration); the piano
+  stays the hardest (55.2 % with `conv`, 60.3 % with the best
+  configuration, although one of the six networks was trained with extra
+  all-piano renderings), probably because its notes fade quickly, so a
+  held melody note soon disappears under the newer notes of the other
+  voices.
   The string-quartet movements (exercise 2: `instrumental`) are also weak:
   every quartet movement of the corpus is a database piece or belongs to a
   database work, so the network was trained without quartet textures.
@@ -1161,16 +1185,17 @@ How to read the tables (the numbers are those printed above):
 
 Pick a theme: you see its score and hear it synthesised (a flute, at the
 written tempo), see the matching curve over the whole database (the
-`conv` features of section 6, with [tempo normalisation and relative
-scores](#fair) switched on; the blend with the other voices needs the
-pitch energies, which are not stored with the notebook) with the relevant
-recordings in green, and the ranked list. The button renders the
+`conv` features of section 6 with [tempo normalisation](#fair) switched
+on, as in the best configuration; the blend with the other voices needs
+the pitch energies, which are not stored with the notebook) with the
+relevant recordings in green, and the ranked list. The button renders the
 best hit's recording with `cmr.synth` (the database audio is not stored;
 rendering takes a few seconds, quartets longer the first time because
 music21 parses the score) and plays the matched passage. Switch the
 transposition invariance off to see transposed recordings disappear from
-the top of the list, and the two scoring options off to see which
-recordings win by the best cost alone.
+the top of the list, and the two scoring options on and off to see which
+recordings win by the best cost alone and which stand out from their own
+recording.
 """),
     code("""
 from cmr.widgets.themes import theme_explorer
@@ -1178,7 +1203,7 @@ from cmr.widgets.themes import theme_explorer
 coll_of_theme = theme_list["piece"].map(pieces.set_index("piece")["collection"])
 shown = list(theme_list.groupby(coll_of_theme, sort=False).head(8)["theme"])  # 8 themes per collection
 theme_explorer(theme_list, pieces, relevance, db_conv, kind="conv", themes_shown=[EXAMPLE["theme"]] + shown,
-               normalize=True, relative=True)
+               normalize=True, relative=False)
 """),
     md("""
 <a id="exercises"></a>
@@ -1220,9 +1245,9 @@ coll = ranks["theme"].str.rsplit("#", n=1).str[0].map(pieces.set_index("piece")[
 print(ranks.groupby(coll)[best_col].agg(themes="size", top1=lambda r: round(100 * (r <= 1).mean(), 1)).to_string())
 """, hidden=True, check=True),
     md("""
-The chorales and the Palestrina movements are found first in 90 to 93 %
+The chorales and the Palestrina movements are found first in 91 to 94 %
 of the cases; the single pieces (`extra`), the quartet movements
-(`instrumental`) and the Monteverdi madrigals only in 49 to 62 %. Two reasons show up
+(`instrumental`) and the Monteverdi madrigals only in 51 to 60 %. Two reasons show up
 in this notebook: in these collections the voices cross, so the theme is
 not always the highest sounding voice (the oracle misses them too, table
 in section 6), and the network never saw quartet textures in training.
