@@ -403,6 +403,16 @@ def second(args) -> None:
 #: context 5 / (256, 256) / shift 6 -> 71.2 %, context 3 / (512, 256) / shift 0 -> 72.8 % validation
 #: pitch-class accuracy (training loss 0.1: overfitting), so the training set was enlarged (5.8 h) and
 #: weight decay added for round 2 (this grid).
+#: Settings shared by the PitchConvNet rows of GRID (patch -12..+36 semitones x +-3 frames, 8 epochs, no
+#: shift augmentation); ``_conv(**changes)`` is one row.
+_CONV_BASE = {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8,
+              "frac": 0.5, "shift": 0, "decay": 0.0, "pieces": 413}
+
+
+def _conv(**changes) -> dict:
+    return {**_CONV_BASE, **changes}
+
+
 GRID = [
     {"context": 3, "hidden": (512, 256), "epochs": 12, "shift": 0, "decay": 0.0},
     {"context": 3, "hidden": (512, 256), "epochs": 12, "shift": 0, "decay": 1e-4},
@@ -433,39 +443,26 @@ GRID = [
     {"context": 3, "hidden": (512, 256), "epochs": 20, "shift": 2, "decay": 1e-4, "pieces": 413, "seed": 6},
     # session 15: PitchConvNet (weights shared along pitch; patch -12..+36 semitones x +-3 frames), 8 epochs
     # of half the training frames each; then with one extra rendering of every training piece (extra 1)
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.5,
-     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 0},
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.5,
-     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 0, "extra": 1},
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.5,
-     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 1, "extra": 1},
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.5,
-     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 2, "extra": 1},
+    _conv(seed=0),
+    _conv(seed=0, extra=1),
+    _conv(seed=1, extra=1),
+    _conv(seed=2, extra=1),
     # two extra renderings of every training piece (three versions, 27 h); a third of the frames per epoch
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.35,
-     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 3, "extra": 2},
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.35,
-     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 4, "extra": 2},
+    _conv(frac=0.35, seed=3, extra=2),
+    _conv(frac=0.35, seed=4, extra=2),
     # a dilated context (frames t-6, t-4, ..., t+6: +-0.6 s) for notes that fade (piano, guitar)
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "dilation": 2, "hidden": (128, 64), "epochs": 8,
-     "frac": 0.35, "shift": 0, "decay": 0.0, "pieces": 413, "seed": 5, "extra": 2},
+    _conv(dilation=2, frac=0.35, seed=5, extra=2),
     # session 16: SECOND-voice PitchConvNets (``train --voice second``), GRID 21's setting with seeds 0 / 1
     # (second-voice targets of the extra renderings: ``second --extra 2``)
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.35,
-     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 0, "extra": 2, "voice": "second"},
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.35,
-     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 1, "extra": 2, "voice": "second"},
+    _conv(frac=0.35, seed=0, extra=2, voice="second"),
+    _conv(frac=0.35, seed=1, extra=2, voice="second"),
     # session 15 helper / session 16: top-voice nets on five renderings per training piece (``render --extra 4``;
     # first trained by scratch scripts with exactly these settings, validation rows in melody_grid_candidates.csv)
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.2,
-     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 5, "extra": 4},
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.2,
-     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 6, "extra": 4},
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (256, 128), "epochs": 8, "frac": 0.1,
-     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 7, "extra": 4},
+    _conv(frac=0.2, seed=5, extra=4),
+    _conv(frac=0.2, seed=6, extra=4),
+    _conv(hidden=(256, 128), frac=0.1, seed=7, extra=4),
     # ... plus one all-piano rendering of every training piece (``render --piano``): the piano is the weakest timbre
-    {"arch": "pitchconv", "below": 12, "above": 36, "context": 3, "hidden": (128, 64), "epochs": 8, "frac": 0.2,
-     "shift": 0, "decay": 0.0, "pieces": 413, "seed": 8, "extra": 4, "piano": 1},
+    _conv(frac=0.2, seed=8, extra=4, piano=1),
 ]
 
 
