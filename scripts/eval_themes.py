@@ -100,6 +100,10 @@ CONFIGS = [
     ("invariances", "melody", True, True, False),
     ("invariances", "cens", False, False, True),
     ("invariances", "cens", True, False, True),
+    # the best configuration without the 12 shifts / without tempo scaling (session 16; its tuning compensation
+    # cannot be switched off: the learned features are computed from tuning-compensated pitch energies only)
+    ("invariances", "conv_blend+norm", True, False, True),
+    ("invariances", "conv_blend+norm", True, True, False),
 ]
 QUICK = [CONFIGS[3], CONFIGS[4], CONFIGS[5], CONFIGS[6]]
 
