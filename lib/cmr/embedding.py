@@ -915,42 +915,30 @@ def train(net: Embedding, X, pairs, piece, *, steps: int = 3000, batch: int = 25
         ab = train_pairs[rng.integers(0, len(train_pairs), batch)]
         a, pos = ab[:, 0], ab[:, 1]
         cur_lr = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * step / steps)))
-        if loss == "infonce":    # in-batch negatives: no mining
-            if tempo > 0:
-                Xa, Xp = (frames.resample(r, np.exp(rng.uniform(-tempo, tempo, batch))).astype(X.dtype)
-                          for r in (a, pos))
+        rows = [a, pos]
+        if loss == "triplet":  # one mined negative per anchor (InfoNCE: the other pairs, no mining)
+            cand = sample_negatives(train_rows, a, n_candidates)
+            if n_candidates > 1:
+                ea = net.embed(X[a])
+                ec = net.embed(X[cand.ravel()]).reshape(batch, n_candidates, -1)
+                hardest = np.argmin(np.sum((ec - ea[:, None, :]) ** 2, axis=2), axis=1)
+                rows.append(cand[np.arange(batch), hardest])
             else:
-                Xa, Xp = X[a], X[pos]
-            if shift_augment:
-                ka = rng.integers(0, 12, batch)
-                Xa, Xp = _shift_rows(Xa, ka), _shift_rows(Xp, ka)
-            if augment:
-                Xa, Xp = (augment_shingles(M, rng, **augment) for M in (Xa, Xp))
-            value, grads = net.infonce_loss(Xa, Xp, piece[a], tau)
-            opt.step({k: grads[k] for k in opt.params}, lr=cur_lr)
-            running.append(value)
-            if step % eval_every == 0 or step == steps:
-                measure(step)
-            continue
-        cand = sample_negatives(train_rows, a, n_candidates)
-        if n_candidates > 1:
-            ea = net.embed(X[a])
-            ec = net.embed(X[cand.ravel()]).reshape(batch, n_candidates, -1)
-            hardest = np.argmin(np.sum((ec - ea[:, None, :]) ** 2, axis=2), axis=1)
-            neg = cand[np.arange(batch), hardest]
-        else:
-            neg = cand[:, 0]
+                rows.append(cand[:, 0])
         if tempo > 0:
-            Xa, Xp, Xn = (frames.resample(r, np.exp(rng.uniform(-tempo, tempo, batch))).astype(X.dtype)
-                          for r in (a, pos, neg))
+            mats = [frames.resample(r, np.exp(rng.uniform(-tempo, tempo, batch))).astype(X.dtype) for r in rows]
         else:
-            Xa, Xp, Xn = X[a], X[pos], X[neg]
-        if shift_augment:
-            ka, kn = rng.integers(0, 12, batch), rng.integers(0, 12, batch)
-            Xa, Xp, Xn = _shift_rows(Xa, ka), _shift_rows(Xp, ka), _shift_rows(Xn, kn)
+            mats = [X[r] for r in rows]
+        if shift_augment:  # anchor and positive share a shift; a negative gets its own
+            ka = rng.integers(0, 12, batch)
+            ks = [ka, ka] + [rng.integers(0, 12, batch) for _ in rows[2:]]
+            mats = [_shift_rows(M, k) for M, k in zip(mats, ks)]
         if augment:
-            Xa, Xp, Xn = (augment_shingles(M, rng, **augment) for M in (Xa, Xp, Xn))
-        value, grads = net.triplet_loss(Xa, Xp, Xn, margin)
+            mats = [augment_shingles(M, rng, **augment) for M in mats]
+        if loss == "infonce":
+            value, grads = net.infonce_loss(mats[0], mats[1], piece[a], tau)
+        else:
+            value, grads = net.triplet_loss(*mats, margin)
         opt.step({k: grads[k] for k in opt.params}, lr=cur_lr)
         running.append(value)
         if step % eval_every == 0 or step == steps:
