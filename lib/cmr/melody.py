@@ -229,12 +229,27 @@ class MelodyNet:
             out[:, a:a + block] = self.softmax(fn(X[:, a:a + block]))
         return out
 
+    def arrays(self) -> dict:
+        """Settings and weights as the arrays of a weights file (see :meth:`from_arrays`)."""
+        return {"context": self.context, "hidden": np.array(self.hidden), "gamma": self.gamma,
+                "dilation": self.dilation, "voice": self.voice,
+                **{k: v.astype(np.float32) for k, v in self.params.items()}}
+
     def save(self, path) -> Path:
         path = Path(path)
-        np.savez_compressed(path, context=self.context, hidden=np.array(self.hidden), gamma=self.gamma,
-                            dilation=self.dilation, voice=self.voice,
-                            **{k: v.astype(np.float32) for k, v in self.params.items()})
+        np.savez_compressed(path, **self.arrays())
         return path
+
+    @classmethod
+    def from_arrays(cls, z, prefix: str = "") -> "MelodyNet":
+        """A net from the arrays of a saved file (keys after ``prefix``; older files without ``dilation`` /
+        ``voice``: 1 / top voice)."""
+        params = {k[len(prefix):]: z[k].astype(np.float32) for k in z.files
+                  if k.startswith(prefix) and k[len(prefix)] in "Wb"}
+        return cls(context=int(z[prefix + "context"]), hidden=tuple(int(h) for h in z[prefix + "hidden"]),
+                   gamma=float(z[prefix + "gamma"]), params=params,
+                   dilation=int(z[prefix + "dilation"]) if prefix + "dilation" in z.files else 1,
+                   voice=str(z[prefix + "voice"]) if prefix + "voice" in z.files else "top")
 
     @classmethod
     def load(cls, path=None) -> "MelodyNet":
@@ -244,11 +259,7 @@ class MelodyNet:
         with np.load(path) as z:
             if "n_models" in z.files or "arch" in z.files:
                 raise ValueError(f"{path} holds an ensemble or a PitchConvNet, not a MelodyNet: use load_model")
-            params = {k: z[k].astype(np.float32) for k in z.files if k[0] in "Wb"}
-            return cls(context=int(z["context"]), hidden=tuple(int(h) for h in z["hidden"]),
-                       gamma=float(z["gamma"]), params=params,
-                       dilation=int(z["dilation"]) if "dilation" in z.files else 1,
-                       voice=str(z["voice"]) if "voice" in z.files else "top")  # older files: top voice
+            return cls.from_arrays(z)
 
 
 class PitchConvNet:
@@ -387,11 +398,15 @@ class PitchConvNet:
             out[:, frames] = MelodyNet.softmax(self.logits(self.patches(Lp, frames)))
         return out
 
+    def arrays(self) -> dict:
+        """Settings and weights as the arrays of a weights file (see :meth:`from_arrays`)."""
+        return {"arch": "pitchconv", "below": self.below, "above": self.above, "context": self.context,
+                "hidden": np.array(self.hidden), "gamma": self.gamma, "voice": self.voice, "dilation": self.dilation,
+                **{k: v.astype(np.float32) for k, v in self.params.items()}}
+
     def save(self, path) -> Path:
         path = Path(path)
-        np.savez_compressed(path, arch="pitchconv", below=self.below, above=self.above, context=self.context,
-                            hidden=np.array(self.hidden), gamma=self.gamma, voice=self.voice, dilation=self.dilation,
-                            **{k: v.astype(np.float32) for k, v in self.params.items()})
+        np.savez_compressed(path, **self.arrays())
         return path
 
     @classmethod
@@ -436,12 +451,7 @@ class MelodyEnsemble:
         path = Path(path)
         arrays = {"n_models": len(self.nets)}
         for i, net in enumerate(self.nets):
-            arrays.update({f"m{i}_context": net.context, f"m{i}_hidden": np.array(net.hidden),
-                           f"m{i}_gamma": net.gamma, f"m{i}_voice": net.voice})
-            arrays[f"m{i}_dilation"] = net.dilation
-            if isinstance(net, PitchConvNet):
-                arrays.update({f"m{i}_arch": "pitchconv", f"m{i}_below": net.below, f"m{i}_above": net.above})
-            arrays.update({f"m{i}_{k}": v.astype(np.float32) for k, v in net.params.items()})
+            arrays.update({f"m{i}_{k}": v for k, v in net.arrays().items()})
         np.savez_compressed(path, **arrays)
         return path
 
@@ -463,14 +473,7 @@ def load_model(path=None):
         nets = []
         for i in range(int(z["n_models"])):
             pre = f"m{i}_"
-            if pre + "arch" in z.files:
-                nets.append(PitchConvNet.from_arrays(z, prefix=pre))
-                continue
-            params = {k[len(pre):]: z[k].astype(np.float32) for k in z.files
-                      if k.startswith(pre) and k[len(pre)] in "Wb"}
-            nets.append(MelodyNet(context=int(z[pre + "context"]), hidden=tuple(int(h) for h in z[pre + "hidden"]),
-                                  gamma=float(z[pre + "gamma"]), params=params, dilation=int(z[pre + "dilation"]),
-                                  voice=str(z[pre + "voice"]) if pre + "voice" in z.files else "top"))
+            nets.append((PitchConvNet if pre + "arch" in z.files else MelodyNet).from_arrays(z, prefix=pre))
         return MelodyEnsemble(nets)
 
 
