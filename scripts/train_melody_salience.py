@@ -268,8 +268,11 @@ def select(args) -> None:
     print(f"largest shared-pattern share among kept pieces: {kept.max_shared.max():.1%}")
 
 
-def data_file(piece: str, extra: int = 0) -> Path:
-    """Cached pitch energies and targets of a training piece; ``extra = k >= 1``: its k-th extra rendering."""
+def data_file(piece: str, extra=0) -> Path:
+    """Cached pitch energies and targets of a training piece; ``extra = k >= 1``: its k-th extra rendering;
+    ``extra = "piano"``: its all-piano rendering (``render --piano``, own cache folder)."""
+    if extra == "piano":
+        return cache_dir("melody", "piano") / f"{piece}.npz"
     return cache_dir("melody", "data") / (f"{piece}.npz" if extra == 0 else f"{piece}__x{extra}.npz")
 
 
@@ -277,11 +280,6 @@ def extra_plan(piece: str, n_parts: int, k: int) -> dict:
     """The performance plan of the k-th extra rendering of a training piece (own seeded generator, so
     other instruments, tempo, key and tuning than the piece's first rendering)."""
     return themes.plan_version(np.random.default_rng([SEED, zlib.crc32(piece.encode()), k]), n_parts)
-
-
-def piano_file(piece: str) -> Path:
-    """Cached pitch energies and targets of the all-piano extra rendering of a training piece (``render --piano``)."""
-    return cache_dir("melody", "piano") / f"{piece}.npz"
 
 
 def piano_plan(piece: str, n_parts: int) -> dict:
@@ -300,7 +298,7 @@ def render(args) -> None:
     kept = pd.read_csv(TRAIN_CSV)
     if args.piano:  # one all-piano rendering of every TRAINING piece, in its own cache folder
         todo = [(r, "piano") for r in kept[kept.split == "train"].itertuples()
-                if args.overwrite or not piano_file(r.piece).is_file()]
+                if args.overwrite or not data_file(r.piece, "piano").is_file()]
         args.extra = 0
     else:
         todo = []
@@ -319,8 +317,7 @@ def render(args) -> None:
         cents = float(chroma.estimate_tuning(r.audio, r.sr))
         P = chroma.pitch_features(r.audio, r.sr, feature_rate=themes.FINE_RATE, tuning_cents=cents)
         top = themes.skyline(themes.note_roll(r.truth.notes, themes.FINE_RATE, P.shape[1]))
-        np.savez(piano_file(row.piece) if k == "piano" else data_file(row.piece, k), P=P.astype(np.float32),
-                 y=melody.top_voice_targets(top),
+        np.savez(data_file(row.piece, k), P=P.astype(np.float32), y=melody.top_voice_targets(top),
                  cents=cents, duration=r.duration, plan=json.dumps(plan))
         total += r.duration
     print(f"rendered {total / 3600:.2f} h")
@@ -362,10 +359,9 @@ def load_split(split: str, voice: str = "top", extra: int = 0, piano: bool = Fal
         if voice != "top":
             raise SystemExit("the all-piano renderings have top-voice targets only")
         for p in rows.piece:
-            if not piano_file(p).is_file():
+            if not data_file(p, "piano").is_file():
                 raise SystemExit(f"no all-piano rendering of {p}: run train_melody_salience.py render --piano")
-            with np.load(piano_file(p)) as z:
-                out.append((z["P"], z["y"]))
+            add(p, "piano")
     return out
 
 
