@@ -86,6 +86,9 @@ CONFIGS = [
     ("matching", "conv+norm+rel", True, True, True),
     ("matching", "learned_blend+norm+rel", True, True, True),
     ("matching", "cens+norm+rel", True, True, True),
+    # matching at 10 Hz instead of 5 Hz ("+fine"; session 17): fast and short themes
+    ("matching", "conv_blend+norm+fine", True, True, True),
+    ("matching", "conv_blend+norm+rel+fine", True, True, True),
     ("candidates", "learned_ens", True, True, True),
     ("candidates", "learned_ens_fusion", True, True, True),
     ("candidates", "learned_ens_blend", True, True, True),
@@ -141,16 +144,16 @@ MELODY_QUERY_KINDS = ("fusion", "oracle_top", "oracle_all", "oracle_second", "or
                       "learned_log", "conv", "conv_blend")
 
 
-def load_database(pieces, kind: str, tuned: bool):
+def load_database(pieces, kind: str, tuned: bool, rate: float = themes.FEATURE_RATE):
     if kind in ("learned_fusion", "learned_ens_fusion"):  # same late fusion, learned chroma instead of
-        db1, occ = load_database(pieces, kind[:-len("_fusion")], tuned)  # salience (weight not re-tuned)
-        db2, _ = load_database(pieces, "salience_all", tuned)
+        db1, occ = load_database(pieces, kind[:-len("_fusion")], tuned, rate)  # salience (weight not re-tuned)
+        db2, _ = load_database(pieces, "salience_all", tuned, rate)
         return (db1, db2), occ
     if kind == "fusion":
-        db1, occ = load_database(pieces, "salience", tuned)
-        db2, _ = load_database(pieces, "salience_all", tuned)
+        db1, occ = load_database(pieces, "salience", tuned, rate)
+        db2, _ = load_database(pieces, "salience_all", tuned, rate)
         return (db1, db2), occ
-    return _load_database(pieces, kind, tuned)
+    return _load_database(pieces, kind, tuned, rate)
 
 
 def fuse_rankings(r1: pd.DataFrame, r2: pd.DataFrame, weight: float) -> pd.DataFrame:
@@ -163,19 +166,27 @@ def fuse_rankings(r1: pd.DataFrame, r2: pd.DataFrame, weight: float) -> pd.DataF
     return out
 
 
-def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
+def _load_database(pieces, kind: str, tuned: bool, rate: float = themes.FEATURE_RATE) -> tuple[Database, dict]:
     """Database of one feature kind from the cached per-piece features, and the true occurrences.
 
     ``kind='salience'`` (:func:`cmr.themes.salience_chroma`, default
     parameters) is computed here from the cached pitch energies of
-    ``build_theme_dataset.py pitch`` (tuning compensated only).
+    ``build_theme_dataset.py pitch`` (tuning compensated only). ``rate``:
+    the matching rate; the features cached at :data:`cmr.themes.FEATURE_RATE`
+    (stft, cqt, iir, cens, melody) exist at that rate only, the ones
+    computed from 10 Hz pitch energies (salience, learned, conv, oracle)
+    also at :data:`cmr.themes.FINE_RATE` (option ``+fine``).
     """
+    if kind.startswith("salience") and not tuned:
+        raise SystemExit("the salience kind is only cached with tuning compensation")
+    fine_ok = kind.startswith(("salience", "learned", "conv", "oracle"))
+    if rate != themes.FEATURE_RATE and not (fine_ok and rate == themes.FINE_RATE):
+        raise SystemExit(f"kind {kind!r} is cached at {themes.FEATURE_RATE:g} Hz only (+fine needs a feature "
+                         "computed from the 10 Hz pitch energies: salience, learned, conv or oracle)")
     from build_theme_dataset import feature_file
 
     from cmr import chroma
 
-    if kind.startswith("salience") and not tuned:
-        raise SystemExit("the salience kind is only cached with tuning compensation")
     key = kind if tuned else f"{kind}_notune"
     #: the cache a learned kind reads (learned_blend / learned_log apply the committed model themselves)
     base = ("learned_ens" if kind.startswith("learned_ens") else "conv" if kind.startswith("conv")
@@ -191,12 +202,13 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
         if not f.is_file():
             raise SystemExit(f"no cached features for {p}: run scripts/build_theme_dataset.py render")
         with np.load(f) as z:
+            # frames at the matching rate covering the same duration as the cached 5 Hz features
+            n_out = 1 + int(round((z["melody"].shape[1] - 1) * rate / themes.FEATURE_RATE))
             if kind.startswith("oracle"):
-                feats.append(oracle_features(row, z["melody"].shape[1], kind))
+                feats.append(oracle_features(row, n_out, kind, rate))
             elif kind.startswith(("learned", "conv")):
                 from train_melody_salience import learned_file
 
-                n_out = z["melody"].shape[1]
                 P = None
                 if base is None:  # learned_blend / learned_log: the committed model, applied here (~6 s in
                     P = pitch_energies(p)  # all): no stale cache
@@ -207,11 +219,10 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
                                          base, " --weights <ensemble> --kind learned_ens"))
                 else:
                     C = np.load(learned_file(p, base))
-                C = themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out)
+                C = themes.pool_features(C, themes.FINE_RATE, rate, n_out)
                 if kind.endswith("_blend"):
                     P = pitch_energies(p) if P is None else P  # loaded once per recording
-                    O = themes.pool_features(themes.salience_chroma(P, **ALL_VOICES),
-                                             themes.FINE_RATE, themes.FEATURE_RATE, n_out)
+                    O = themes.pool_features(themes.salience_chroma(P, **ALL_VOICES), themes.FINE_RATE, rate, n_out)
                     feats.append(themes.voice_blend(C, O, BLEND_WEIGHT))
                 elif kind == "learned_log":
                     feats.append(themes.log_likelihood_features(C, LOG_EPS))
@@ -219,13 +230,12 @@ def _load_database(pieces, kind: str, tuned: bool) -> tuple[Database, dict]:
                     feats.append(chroma.normalize(C, "l2"))
             elif kind.startswith("salience"):
                 C = themes.salience_chroma(pitch_energies(p), **(ALL_VOICES if kind == "salience_all" else {}))
-                n_out = z["melody"].shape[1]
-                feats.append(chroma.normalize(themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out), "l2"))
+                feats.append(chroma.normalize(themes.pool_features(C, themes.FINE_RATE, rate, n_out), "l2"))
             else:
                 feats.append(z[key].astype(np.float32))
             for t, s, e in zip(z["occ_theme"], z["occ_start"], z["occ_end"]):
                 occ.setdefault((str(t), p), []).append((float(s), float(e)))
-    db = Database.from_features(feats, themes.FEATURE_RATE, doc_ids=list(pieces.piece), normalize=False)
+    db = Database.from_features(feats, rate, doc_ids=list(pieces.piece), normalize=False)
     return db, occ
 
 
@@ -244,7 +254,7 @@ def committed_model():
     return melody.load_model()
 
 
-def oracle_features(row, n_out: int, kind: str) -> np.ndarray:
+def oracle_features(row, n_out: int, kind: str, rate: float = themes.FEATURE_RATE) -> np.ndarray:
     """Ground-truth database chroma of one recording (diagnostic upper bound of the audio features).
 
     ``oracle_top``: chroma of the skyline (highest sounding note per 0.1 s
@@ -260,7 +270,7 @@ def oracle_features(row, n_out: int, kind: str) -> np.ndarray:
     from cmr import chroma
 
     notes = truth_notes(row)
-    n_fine = int(np.ceil(n_out * themes.FINE_RATE / themes.FEATURE_RATE)) + 1
+    n_fine = int(np.ceil(n_out * themes.FINE_RATE / rate)) + 1
     R = themes.note_roll(notes, themes.FINE_RATE, n_fine)
     if kind == "oracle_top":
         R = themes.skyline(R)
@@ -269,21 +279,24 @@ def oracle_features(row, n_out: int, kind: str) -> np.ndarray:
     elif kind == "oracle_blend":
         R = themes.skyline(R) + ORACLE_SECOND_WEIGHT * themes.second_voice(R)
     C = themes.fold_chroma(R)
-    return chroma.normalize(themes.pool_features(C, themes.FINE_RATE, themes.FEATURE_RATE, n_out), "l2")
+    return chroma.normalize(themes.pool_features(C, themes.FINE_RATE, rate, n_out), "l2")
 
 
 def matching_options(kind: str) -> tuple[str, dict]:
     """Split a configuration kind such as ``conv_blend+norm+rel`` into the feature kind and the matching
     options: ``+norm`` tempo normalisation (:func:`cmr.themes.match_theme`), ``+rel`` recording-relative
-    scores (:func:`cmr.themes.rank_documents`)."""
+    scores (:func:`cmr.themes.rank_documents`), ``+fine`` matching at :data:`cmr.themes.FINE_RATE` (10 Hz)
+    instead of :data:`cmr.themes.FEATURE_RATE` (5 Hz)."""
     base, *flags = kind.split("+")
-    unknown = set(flags) - {"norm", "rel"}
+    unknown = set(flags) - {"norm", "rel", "fine"}
     if unknown:
-        raise SystemExit(f"unknown matching option(s) {sorted(unknown)} in {kind!r} (known: norm, rel)")
-    return base, {"normalize": "norm" in flags, "relative": "rel" in flags}
+        raise SystemExit(f"unknown matching option(s) {sorted(unknown)} in {kind!r} (known: norm, rel, fine)")
+    return base, {"normalize": "norm" in flags, "relative": "rel" in flags,
+                  "rate": themes.FINE_RATE if "fine" in flags else themes.FEATURE_RATE}
 
 
-def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True, normalize=False, relative=False):
+def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True, normalize=False, relative=False,
+             rate=themes.FEATURE_RATE):
     from tqdm import tqdm
 
     relevant = rel.groupby("theme")["piece"].apply(set).to_dict()
@@ -292,7 +305,8 @@ def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True, normalize
     it = tqdm(list(theme_df.itertuples()), desc=f"{kind} ti={ti} scale={scaling}", unit="theme",
               mininterval=15, disable=not progress)
     for row in it:
-        q = themes.theme_features(theme_notes(row), "melody" if kind in MELODY_QUERY_KINDS else kind)
+        q = themes.theme_features(theme_notes(row), "melody" if kind in MELODY_QUERY_KINDS else kind,
+                                  feature_rate=rate)
         if isinstance(db, tuple):
             r1, r2 = (themes.rank_documents(themes.match_theme(q, d, tempo_factors=tf, transposition_invariant=ti,
                                                                normalize=normalize), relative=relative)
@@ -336,6 +350,8 @@ def main(argv=None) -> None:
     configs = QUICK if args.quick else [c for c in CONFIGS if args.table in (None, c[0])
                                         and args.only in (None, c[1])
                                         and (c[0] not in ("candidates", "variants") or args.only is not None)]
+    if not configs:
+        raise SystemExit(f"no configuration of CONFIGS has the kind {args.only!r}")
     if args.quick:
         theme_df = theme_df.sample(120, random_state=0).sort_index()
     if args.dev:
@@ -345,9 +361,9 @@ def main(argv=None) -> None:
     t_all = time.perf_counter()
     for table, kind, tuned, ti, scaling in configs:
         base, opts = matching_options(kind)
-        if (base, tuned) not in dbs:
-            dbs[(base, tuned)] = load_database(pieces, base, tuned)
-        db, occ = dbs[(base, tuned)]
+        if (base, tuned, opts["rate"]) not in dbs:
+            dbs[(base, tuned, opts["rate"])] = load_database(pieces, base, tuned, opts["rate"])
+        db, occ = dbs[(base, tuned, opts["rate"])]
         t0 = time.perf_counter()
         ranks, pos_ok = evaluate(theme_df, rel, db, occ, base, ti, scaling, **opts)
         secs = time.perf_counter() - t0
@@ -369,9 +385,10 @@ def main(argv=None) -> None:
             pd.DataFrame(rank_cols).to_csv(RANKS_CSV.with_name(f"themes_ranks{suffix}.csv"), index=False)
     total = time.perf_counter() - t_all
     res = pd.DataFrame(rows)
-    hours = float(sum((db[0] if isinstance(db, tuple) else db).n_frames for db, _ in dbs.values()) / len(dbs) / themes.FEATURE_RATE / 3600)
+    hours = float(sum((db[0] if isinstance(db, tuple) else db).duration for db, _ in dbs.values()) / len(dbs) / 3600)
+    rates = sorted({rate for _, _, rate in dbs})
     print(f"\n{len(theme_df)} themes x {len(pieces)} recordings ({hours:.2f} h), feature rate "
-          f"{themes.FEATURE_RATE:g} Hz; total {total:.0f} s")
+          f"{' / '.join(f'{r:g}' for r in rates)} Hz; total {total:.0f} s")
     print(res.to_string(index=False))
     if args.dev:
         print(f"(development themes only: {len(theme_df)}; nothing written)")
