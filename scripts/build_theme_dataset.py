@@ -16,15 +16,17 @@ Stages (run all with no argument, or one by name):
     regenerable from the scores).
 ``pack``
     Collect the cached features into the small committed file
-    ``lib/cmr/data/themes_db.npz`` (float16) that notebook 06 and
-    ``scripts/eval_themes.py`` read.
+    ``lib/cmr/data/themes_db.npz`` (float16, 5 Hz) that notebook 06 reads,
+    and with ``--fine-kinds`` the learned kinds at 10 Hz into
+    ``themes_db_fine.npz`` (the theme explorer's "10 frames per second").
 
 Usage::
 
     .venv/bin/python scripts/build_theme_dataset.py            # everything
     .venv/bin/python scripts/build_theme_dataset.py select
     .venv/bin/python scripts/build_theme_dataset.py render [--limit N]
-    .venv/bin/python scripts/build_theme_dataset.py pack
+    .venv/bin/python scripts/build_theme_dataset.py pack --kinds melody learned conv
+    .venv/bin/python scripts/build_theme_dataset.py pack --kinds --fine-kinds conv   # the 10 Hz file only
 """
 from __future__ import annotations
 
@@ -50,6 +52,7 @@ PIECES_CSV = DATA / "themes_pieces.csv"
 THEMES_CSV = DATA / "themes_list.csv"
 RELEVANCE_CSV = DATA / "themes_relevance.csv"
 DB_NPZ = DATA / "themes_db.npz"
+DB_FINE_NPZ = DATA / "themes_db_fine.npz"
 SEED = 2016  # the year of Balke et al.'s theme retrieval paper
 
 #: How many pieces of each collection (chosen by a seeded shuffle of the corpus listing).
@@ -305,42 +308,58 @@ def pitch(args) -> None:
         np.save(pitch_file(row.piece), P.astype(np.float32))
 
 
+def frames_at(n_5hz: int, rate: float) -> int:
+    """Frames at ``rate`` that cover the same duration as ``n_5hz`` frames at :data:`cmr.themes.FEATURE_RATE`
+    (the learned features are pooled from 10 Hz to this length; ``eval_themes.py`` and ``pack`` agree)."""
+    return 1 + int(round((n_5hz - 1) * rate / themes.FEATURE_RATE))
+
+
 def pack(args) -> None:
-    """Concatenate the cached features into lib/cmr/data/themes_db.npz (committed kinds only)."""
+    """Concatenate the cached features into lib/cmr/data/themes_db.npz (committed kinds only, 5 Hz) and, for
+    ``--fine-kinds``, into themes_db_fine.npz (10 Hz: the learned kinds only)."""
+    if args.kinds:
+        _pack(args.kinds, themes.FEATURE_RATE, DB_NPZ)
+    if args.fine_kinds:
+        _pack(args.fine_kinds, themes.FINE_RATE, DB_FINE_NPZ)
+
+
+def _pack(kinds, rate: float, out_path: Path) -> None:
     pieces = pd.read_csv(PIECES_CSV)
     missing = [p for p in pieces.piece if not feature_file(p).is_file()]
     if missing:
         raise SystemExit(f"{len(missing)} pieces have no cached features (first: {missing[0]}); run the render stage")
-    for kind in ("learned", "conv"):
-        if kind in args.kinds:
-            from train_melody_salience import check_learned_cache
+    learned = {"learned", "conv"}
+    if rate != themes.FEATURE_RATE and set(kinds) - learned:
+        raise SystemExit(f"only the learned kinds {sorted(learned)} exist at {rate:g} Hz, not {sorted(set(kinds) - learned)}")
+    for kind in learned & set(kinds):
+        from train_melody_salience import check_learned_cache
 
-            check_learned_cache(kind)  # the cache must come from the committed weights
-    arrays = {k: [] for k in args.kinds}
+        check_learned_cache(kind)  # the cache must come from the committed weights
+    arrays = {k: [] for k in kinds}
     lengths, cents, durations = [], [], []
     for p in pieces.piece:
         with np.load(feature_file(p)) as z:
-            for k in args.kinds:
-                if k in ("learned", "conv"):  # learned melody chroma (10 Hz) from train_melody_salience.py apply
+            n_out = frames_at(z["melody"].shape[1], rate)
+            for k in kinds:
+                if k in learned:  # learned melody chroma (10 Hz) from train_melody_salience.py apply
                     from train_melody_salience import learned_file
 
                     from cmr import chroma
 
                     C = np.load(learned_file(p, k))
-                    arrays[k].append(chroma.normalize(themes.pool_features(
-                        C, themes.FINE_RATE, themes.FEATURE_RATE, z["melody"].shape[1]), "l2"))
+                    arrays[k].append(chroma.normalize(themes.pool_features(C, themes.FINE_RATE, rate, n_out), "l2"))
                 else:
                     arrays[k].append(z[k])
-            lengths.append(z[args.kinds[0]].shape[1])
+            lengths.append(n_out)
             cents.append(float(z["cents"]))
             durations.append(float(z["duration"]))
     out = {k: np.concatenate(v, axis=1).astype(np.float16) for k, v in arrays.items()}
     out.update(offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-               doc_ids=np.array(pieces.piece.tolist(), dtype=str), feature_rate=np.float64(themes.FEATURE_RATE),
+               doc_ids=np.array(pieces.piece.tolist(), dtype=str), feature_rate=np.float64(rate),
                estimated_cents=np.array(cents), duration=np.array(durations))
-    np.savez_compressed(DB_NPZ, **out)
-    print(f"wrote {DB_NPZ.relative_to(ROOT)} ({DB_NPZ.stat().st_size / 1e6:.1f} MB): kinds {args.kinds}, "
-          f"{len(pieces)} documents, {sum(durations) / 3600:.2f} h")
+    np.savez_compressed(out_path, **out)
+    print(f"wrote {out_path.relative_to(ROOT)} ({out_path.stat().st_size / 1e6:.1f} MB): kinds {list(kinds)} at "
+          f"{rate:g} Hz, {len(pieces)} documents, {sum(durations) / 3600:.2f} h")
 
 
 def main(argv=None) -> None:
@@ -348,7 +367,10 @@ def main(argv=None) -> None:
     ap.add_argument("stage", nargs="?", default="all", choices=["all", "select", "render", "pitch", "pack"])
     ap.add_argument("--limit", type=int, default=None, help="render only the first N pieces")
     ap.add_argument("--overwrite", action="store_true", help="re-render pieces whose features are cached")
-    ap.add_argument("--kinds", nargs="+", default=["melody"], help="feature kinds committed by the pack stage")
+    ap.add_argument("--kinds", nargs="*", default=["melody"],
+                    help="feature kinds committed by the pack stage at 5 Hz (themes_db.npz; none: not rewritten)")
+    ap.add_argument("--fine-kinds", nargs="*", default=[],
+                    help="learned kinds also committed at 10 Hz (themes_db_fine.npz), e.g. conv")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     if args.stage in ("all", "select"):

@@ -97,6 +97,7 @@ CONFIGS = [
     ("oracle", "oracle_all", True, True, True),
     ("oracle", "oracle_second", True, True, True),
     ("oracle", "oracle_blend", True, True, True),
+    ("oracle", "oracle_top+norm+fine", True, True, True),  # the ceiling of a top-voice feature at 10 Hz
     ("invariances", "melody", False, False, True),
     ("invariances", "melody", True, False, True),
     ("invariances", "melody", False, True, True),
@@ -107,6 +108,9 @@ CONFIGS = [
     # cannot be switched off: the learned features are computed from tuning-compensated pitch energies only)
     ("invariances", "conv_blend+norm", True, False, True),
     ("invariances", "conv_blend+norm", True, True, False),
+    # the same for the best configuration at 10 Hz (session 17)
+    ("invariances", "conv_blend+norm+fine", True, False, True),
+    ("invariances", "conv_blend+norm+fine", True, True, False),
 ]
 QUICK = [CONFIGS[3], CONFIGS[4], CONFIGS[5], CONFIGS[6]]
 
@@ -183,7 +187,7 @@ def _load_database(pieces, kind: str, tuned: bool, rate: float = themes.FEATURE_
     if rate != themes.FEATURE_RATE and not (fine_ok and rate == themes.FINE_RATE):
         raise SystemExit(f"kind {kind!r} is cached at {themes.FEATURE_RATE:g} Hz only (+fine needs a feature "
                          "computed from the 10 Hz pitch energies: salience, learned, conv or oracle)")
-    from build_theme_dataset import feature_file
+    from build_theme_dataset import feature_file, frames_at
 
     from cmr import chroma
 
@@ -202,8 +206,7 @@ def _load_database(pieces, kind: str, tuned: bool, rate: float = themes.FEATURE_
         if not f.is_file():
             raise SystemExit(f"no cached features for {p}: run scripts/build_theme_dataset.py render")
         with np.load(f) as z:
-            # frames at the matching rate covering the same duration as the cached 5 Hz features
-            n_out = 1 + int(round((z["melody"].shape[1] - 1) * rate / themes.FEATURE_RATE))
+            n_out = frames_at(z["melody"].shape[1], rate)  # the same duration as the cached 5 Hz features
             if kind.startswith("oracle"):
                 feats.append(oracle_features(row, n_out, kind, rate))
             elif kind.startswith(("learned", "conv")):

@@ -847,3 +847,16 @@ def test_pitch_conv_net_voice_label_round_trip_and_old_files(tmp_path):
         melody.PitchConvNet(voice="alto")
     with pytest.raises(ValueError, match="different voices"):
         melody.MelodyEnsemble([net, top])
+
+
+def test_load_database_fine_reads_the_10_hz_file():
+    db, info = themes.load_database("conv")
+    fine, info_fine = themes.load_database("conv", fine=True)
+    assert fine.feature_rate == themes.FINE_RATE and db.feature_rate == themes.FEATURE_RATE
+    assert np.array_equal(info["duration"], info_fine["duration"])
+    # each recording has twice the frames, less one (both grids start at 0 s and end at the same time)
+    assert np.array_equal(fine.doc_lengths(), 2 * db.doc_lengths() - 1)
+    with pytest.raises(ValueError, match="not stored"):
+        themes.load_database("melody", fine=True)
+    with pytest.raises(ValueError, match="either path or fine"):
+        themes.load_database("conv", path=themes._data_dir() / "themes_db.npz", fine=True)

@@ -1,4 +1,5 @@
-"""The theme explorer of notebook 06 passes its matching options (shifts, tempo normalisation, relative scores)."""
+"""The theme explorer of notebook 06 passes its matching options (shifts, tempo normalisation, relative scores,
+frame rate)."""
 from __future__ import annotations
 
 import re
@@ -38,3 +39,39 @@ def test_theme_explorer_follows_its_checkboxes(capsys):
     assert _first_rank(capsys.readouterr().out) == expect[(True, True)]
     norm.value = False
     assert _first_rank(capsys.readouterr().out) == expect[(False, True)]
+
+
+def test_theme_explorer_switches_to_the_fine_database(capsys):
+    import pytest
+
+    pieces, theme_list, relevance = themes.load_dataset()
+    db, _ = themes.load_database("conv")
+    fine_db, _ = themes.load_database("conv", fine=True)
+    assert (db.feature_rate, fine_db.feature_rate) == (themes.FEATURE_RATE, themes.FINE_RATE)
+    assert list(fine_db.doc_ids) == list(db.doc_ids)
+    assert abs(fine_db.duration - db.duration) / db.duration < 0.01  # the same recordings, twice the frames
+    row = theme_list[theme_list["theme"] == THEME].iloc[0]
+    notes = themes.theme_from_row(row).notes(float(row["qpm"]))
+    relevant = set(relevance.loc[relevance["theme"] == THEME, "piece"])
+
+    def rank(d, rate, normalize):
+        q = themes.theme_features(notes, "conv", feature_rate=rate)
+        return themes.first_relevant_rank(themes.rank_documents(themes.match_theme(q, d, normalize=normalize)),
+                                          relevant)
+
+    assert rank(fine_db, themes.FINE_RATE, True) != rank(db, themes.FEATURE_RATE, True)  # the switch shows
+    w = theme_explorer(theme_list, pieces, relevance, db, kind="conv", themes_shown=[THEME], normalize=True,
+                       fine_db=fine_db, fine=True)
+    norm, rel, fine = w.children[1].children
+    out = capsys.readouterr().out
+    assert _first_rank(out) == rank(fine_db, themes.FINE_RATE, True)
+    fine.value = False
+    assert _first_rank(capsys.readouterr().out) == rank(db, themes.FEATURE_RATE, True)
+    norm.value = False
+    fine.value = True
+    assert _first_rank(capsys.readouterr().out) == rank(fine_db, themes.FINE_RATE, False)
+    with pytest.raises(ValueError, match="needs fine_db"):
+        theme_explorer(theme_list, pieces, relevance, db, kind="conv", themes_shown=[THEME], fine=True)
+    with pytest.raises(ValueError, match="same recordings"):
+        theme_explorer(theme_list, pieces, relevance, db, kind="conv", themes_shown=[THEME],
+                       fine_db=fine_db.subset(range(5)))

@@ -1088,22 +1088,30 @@ def theme_from_row(row) -> Theme:
                  pitches=pitches, onsets=onsets, offsets=offsets)
 
 
-def load_database(kind: str = "melody", path=None):
+def load_database(kind: str = "melody", path=None, fine: bool = False):
     """The committed database features (``themes_db.npz``) as a :class:`cmr.matching.Database`.
 
     Parameters
     ----------
     kind : feature kind stored in the file (the pack stage decides which)
     path : optional other ``.npz`` written by the pack stage
+    fine : bool
+        Read ``themes_db_fine.npz`` instead: the learned ``conv`` features
+        at :data:`FINE_RATE` (10 Hz) rather than :data:`FEATURE_RATE`; match
+        them with queries of :func:`theme_features` at the same
+        ``feature_rate``.
 
     Returns
     -------
-    db : cmr.matching.Database (float32 features at :data:`FEATURE_RATE`; stored as float16)
+    db : cmr.matching.Database (float32 features at the file's rate; stored as float16)
     info : dict with ``estimated_cents`` and ``duration`` (s) per document
     """
     from .matching import Database
 
-    path = _data_dir() / "themes_db.npz" if path is None else path
+    if path is None:
+        path = _data_dir() / ("themes_db_fine.npz" if fine else "themes_db.npz")
+    elif fine:
+        raise ValueError("give either path or fine=True, not both")
     with np.load(path) as z:
         if kind not in z.files:
             have = [k for k in z.files if k not in ("offsets", "doc_ids", "feature_rate", "estimated_cents",

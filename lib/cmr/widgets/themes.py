@@ -6,7 +6,7 @@ import numpy as np
 
 def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", themes_shown=None,
                    n_rows: int = 8, transposition_invariant: bool = True, normalize: bool = False,
-                   relative: bool = False):
+                   relative: bool = False, fine_db=None, fine: bool = False):
     """Interactive theme retrieval over the precomputed database.
 
     Parameters
@@ -20,12 +20,18 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
     normalize, relative : initial states of the checkboxes for tempo normalisation
         (:func:`cmr.themes.match_theme`) and recording-relative scores
         (:func:`cmr.themes.rank_documents`)
+    fine_db : cmr.matching.Database, optional
+        The same recordings and feature kind at a higher frame rate
+        (``cmr.themes.load_database(kind, fine=True)``, 10 Hz); adds a
+        checkbox that switches between ``db`` and ``fine_db`` (the query is
+        computed at the rate of the database in use).
+    fine : initial state of that checkbox (needs ``fine_db``)
 
     Returns
     -------
     ipywidgets.VBox
         A theme drop-down, checkboxes for transposition invariance, tempo
-        normalisation and relative scores, the theme
+        normalisation, relative scores (and the frame rate), the theme
         (score and synthesized audio), the matching curve over the whole
         database, the ranked recordings, and a button that renders the best
         hit's excerpt with :mod:`cmr.synth` and plays it.
@@ -38,6 +44,10 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
     from cmr.plot import audio as audio_player
     from cmr.plot.themes import database_curve, theme_svg
 
+    if fine_db is not None and list(fine_db.doc_ids) != list(db.doc_ids):
+        raise ValueError("fine_db must hold the same recordings, in the same order, as db")
+    if fine and fine_db is None:
+        raise ValueError("fine=True needs fine_db (cmr.themes.load_database(kind, fine=True))")
     ids = list(theme_list["theme"]) if themes_shown is None else list(themes_shown)
     by_id = theme_list.set_index("theme")
     rel = relevance.groupby("theme")["piece"].apply(set).to_dict()
@@ -47,6 +57,8 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
                      layout=W.Layout(width="420px"))
     norm = W.Checkbox(value=normalize, description="tempo normalisation", layout=W.Layout(width="200px"))
     relb = W.Checkbox(value=relative, description="score relative to the recording", layout=W.Layout(width="280px"))
+    fineb = W.Checkbox(value=bool(fine), layout=W.Layout(width="200px"),
+                       description=f"{fine_db.feature_rate:g} frames per second" if fine_db is not None else "")
     out_theme = W.Output()
     out_curve = W.Output()
     out_hit = W.Output()
@@ -57,8 +69,9 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
         row = by_id.loc[pick.value]
         th = themes.theme_from_row(row.to_frame().T.assign(theme=pick.value).iloc[0])
         notes = th.notes(float(row.qpm))
-        q = themes.theme_features(notes, kind)
-        curve = themes.match_theme(q, db, transposition_invariant=inv.value, normalize=norm.value)
+        use = fine_db if fineb.value else db
+        q = themes.theme_features(notes, kind, feature_rate=use.feature_rate)
+        curve = themes.match_theme(q, use, transposition_invariant=inv.value, normalize=norm.value)
         ranking = themes.rank_documents(curve, relative=relb.value)
         relevant = rel.get(pick.value, set())
         state.update(ranking=ranking, relevant=relevant)
@@ -78,7 +91,8 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
             out_curve.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(11, 2.6))
             database_curve(curve, ranking, relevant, ax=ax)
-            ax.set_title(f"matching curve over {db.n_docs} recordings ({db.n_frames / db.feature_rate / 3600:.1f} h)")
+            ax.set_title(f"matching curve over {use.n_docs} recordings ({use.duration / 3600:.1f} h, "
+                         f"{use.feature_rate:g} frames per second)")
             plt.show()
             plt.close(fig)
             rows = []
@@ -111,6 +125,8 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
     inv.observe(update, names="value")
     norm.observe(update, names="value")
     relb.observe(update, names="value")
+    fineb.observe(update, names="value")
     button.on_click(play)
     update()
-    return W.VBox([W.HBox([pick, inv]), W.HBox([norm, relb]), out_theme, out_curve, button, out_hit])
+    options = [norm, relb] + ([fineb] if fine_db is not None else [])
+    return W.VBox([W.HBox([pick, inv]), W.HBox(options), out_theme, out_curve, button, out_hit])
