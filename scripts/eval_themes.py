@@ -33,6 +33,8 @@ Usage::
     .venv/bin/python scripts/eval_themes.py --only conv_blend  # its chroma blended with the other voices
     .venv/bin/python scripts/eval_themes.py --only conv_blend+norm+rel  # table "matching": the same
         # feature with tempo normalisation (+norm) and recording-relative scores (+rel)
+    .venv/bin/python scripts/eval_themes.py --only conv_blend+norm+fine+t13  # matching at 10 Hz (+fine)
+        # with 13 tempo factors (+t13) instead of 9
     .venv/bin/python scripts/eval_themes.py --dev --only learned_log  # development themes only, nothing
         # written (parameter choices); kinds learned_log, oracle_second, oracle_blend are diagnostics
     .venv/bin/python scripts/eval_themes.py --split       # dev / held-out table -> themes_split.csv
@@ -44,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import re
 import sys
 import time
 from pathlib import Path
@@ -111,6 +114,10 @@ CONFIGS = [
     # the same for the best configuration at 10 Hz (session 17)
     ("invariances", "conv_blend+norm+fine", True, False, True),
     ("invariances", "conv_blend+norm+fine", True, True, False),
+    # 13 tempo factors instead of 9 at 10 Hz (session 17, database evaluation 11)
+    ("matching", "conv_blend+norm+fine+t13", True, True, True),
+    ("invariances", "conv_blend+norm+fine+t13", True, False, True),
+    ("invariances", "conv_blend+norm+fine+t13", True, True, False),
 ]
 QUICK = [CONFIGS[3], CONFIGS[4], CONFIGS[5], CONFIGS[6]]
 
@@ -289,21 +296,25 @@ def matching_options(kind: str) -> tuple[str, dict]:
     """Split a configuration kind such as ``conv_blend+norm+rel`` into the feature kind and the matching
     options: ``+norm`` tempo normalisation (:func:`cmr.themes.match_theme`), ``+rel`` recording-relative
     scores (:func:`cmr.themes.rank_documents`), ``+fine`` matching at :data:`cmr.themes.FINE_RATE` (10 Hz)
-    instead of :data:`cmr.themes.FEATURE_RATE` (5 Hz)."""
+    instead of :data:`cmr.themes.FEATURE_RATE` (5 Hz), ``+t13`` 13 tempo factors over the range of
+    :data:`cmr.themes.TEMPO_FACTORS` instead of its 9 (``+tN``: N factors)."""
     base, *flags = kind.split("+")
-    unknown = set(flags) - {"norm", "rel", "fine"}
-    if unknown:
-        raise SystemExit(f"unknown matching option(s) {sorted(unknown)} in {kind!r} (known: norm, rel, fine)")
+    n_factors = [f for f in flags if re.fullmatch(r"t[1-9][0-9]*", f)]
+    unknown = set(flags) - {"norm", "rel", "fine"} - set(n_factors)
+    if unknown or len(n_factors) > 1:
+        raise SystemExit(f"unknown matching option(s) {sorted(unknown or n_factors)} in {kind!r} "
+                         "(known: norm, rel, fine, and one tN)")
+    tf = themes.tempo_factors(int(n_factors[0][1:])) if n_factors else themes.TEMPO_FACTORS
     return base, {"normalize": "norm" in flags, "relative": "rel" in flags,
-                  "rate": themes.FINE_RATE if "fine" in flags else themes.FEATURE_RATE}
+                  "rate": themes.FINE_RATE if "fine" in flags else themes.FEATURE_RATE, "tempo_factors": tf}
 
 
 def evaluate(theme_df, rel, db, occ, kind, ti, scaling, progress=True, normalize=False, relative=False,
-             rate=themes.FEATURE_RATE):
+             rate=themes.FEATURE_RATE, tempo_factors=None):
     from tqdm import tqdm
 
     relevant = rel.groupby("theme")["piece"].apply(set).to_dict()
-    tf = themes.TEMPO_FACTORS if scaling else (1.0,)
+    tf = (themes.TEMPO_FACTORS if tempo_factors is None else tempo_factors) if scaling else (1.0,)
     ranks, pos_ok = [], []
     it = tqdm(list(theme_df.itertuples()), desc=f"{kind} ti={ti} scale={scaling}", unit="theme",
               mininterval=15, disable=not progress)

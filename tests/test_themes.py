@@ -860,3 +860,14 @@ def test_load_database_fine_reads_the_10_hz_file():
         themes.load_database("melody", fine=True)
     with pytest.raises(ValueError, match="either path or fine"):
         themes.load_database("conv", path=themes._data_dir() / "themes_db.npz", fine=True)
+
+
+def test_tempo_factors_evenly_spaced_on_a_log_scale():
+    assert themes.tempo_factors(9) == themes.TEMPO_FACTORS
+    tf = np.array(themes.tempo_factors(13))
+    assert tf.size == 13 and tf[0] == 0.63 and tf[-1] == 1.59 and np.all(np.diff(tf) > 0)
+    ratios = tf[1:] / tf[:-1]
+    assert np.allclose(ratios, (1.59 / 0.63) ** (1 / 12), atol=2e-3)
+    for bad in (1, 0, 2.5):
+        with pytest.raises(ValueError):
+            themes.tempo_factors(bad)
