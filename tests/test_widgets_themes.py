@@ -75,3 +75,21 @@ def test_theme_explorer_switches_to_the_fine_database(capsys):
     with pytest.raises(ValueError, match="same recordings"):
         theme_explorer(theme_list, pieces, relevance, db, kind="conv", themes_shown=[THEME],
                        fine_db=fine_db.subset(range(5)))
+
+
+def test_theme_explorer_uses_the_given_tempo_factors(capsys):
+    theme = "bach_bwv31.9#0"  # its recording is second with 9 factors at 10 Hz, first with 13
+    pieces, theme_list, relevance = themes.load_dataset()
+    db, _ = themes.load_database("conv")
+    fine_db, _ = themes.load_database("conv", fine=True)
+    row = theme_list[theme_list["theme"] == theme].iloc[0]
+    q = themes.theme_features(themes.theme_from_row(row).notes(float(row["qpm"])), "conv",
+                              feature_rate=fine_db.feature_rate)
+    relevant = set(relevance.loc[relevance["theme"] == theme, "piece"])
+    expect = {n: themes.first_relevant_rank(themes.rank_documents(themes.match_theme(
+        q, fine_db, tempo_factors=themes.tempo_factors(n), normalize=True)), relevant) for n in (9, 13)}
+    assert expect[9] != expect[13]
+    for n in (9, 13):
+        theme_explorer(theme_list, pieces, relevance, db, kind="conv", themes_shown=[theme], normalize=True,
+                       fine_db=fine_db, fine=True, tempo_factors=themes.tempo_factors(n))
+        assert _first_rank(capsys.readouterr().out) == expect[n]

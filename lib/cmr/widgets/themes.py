@@ -6,7 +6,7 @@ import numpy as np
 
 def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", themes_shown=None,
                    n_rows: int = 8, transposition_invariant: bool = True, normalize: bool = False,
-                   relative: bool = False, fine_db=None, fine: bool = False):
+                   relative: bool = False, fine_db=None, fine: bool = False, tempo_factors=None):
     """Interactive theme retrieval over the precomputed database.
 
     Parameters
@@ -26,6 +26,9 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
         checkbox that switches between ``db`` and ``fine_db`` (the query is
         computed at the rate of the database in use).
     fine : initial state of that checkbox (needs ``fine_db``)
+    tempo_factors : sequence of float, optional
+        Tempo factors of the matching (default :data:`cmr.themes.TEMPO_FACTORS`, nine; the best
+        configuration of notebook 06 uses ``cmr.themes.tempo_factors(13)``)
 
     Returns
     -------
@@ -48,6 +51,7 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
         raise ValueError("fine_db must hold the same recordings, in the same order, as db")
     if fine and fine_db is None:
         raise ValueError("fine=True needs fine_db (cmr.themes.load_database(kind, fine=True))")
+    tf = themes.TEMPO_FACTORS if tempo_factors is None else tuple(tempo_factors)
     ids = list(theme_list["theme"]) if themes_shown is None else list(themes_shown)
     by_id = theme_list.set_index("theme")
     rel = relevance.groupby("theme")["piece"].apply(set).to_dict()
@@ -71,7 +75,8 @@ def theme_explorer(theme_list, pieces, relevance, db, kind: str = "melody", them
         notes = th.notes(float(row.qpm))
         use = fine_db if fineb.value else db
         q = themes.theme_features(notes, kind, feature_rate=use.feature_rate)
-        curve = themes.match_theme(q, use, transposition_invariant=inv.value, normalize=norm.value)
+        curve = themes.match_theme(q, use, tempo_factors=tf, transposition_invariant=inv.value,
+                                   normalize=norm.value)
         ranking = themes.rank_documents(curve, relative=relb.value)
         relevant = rel.get(pick.value, set())
         state.update(ranking=ranking, relevant=relevant)
