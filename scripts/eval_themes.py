@@ -116,8 +116,11 @@ CONFIGS = [
     ("invariances", "conv_blend+norm+fine", True, True, False),
     # 13 tempo factors instead of 9 at 10 Hz (session 17, database evaluation 11)
     ("matching", "conv_blend+norm+fine+t13", True, True, True),
+    ("matching", "conv_blend+norm+rel+fine+t13", True, True, True),
     ("invariances", "conv_blend+norm+fine+t13", True, False, True),
     ("invariances", "conv_blend+norm+fine+t13", True, True, False),
+    ("invariances", "conv_blend+norm+rel+fine+t13", True, False, True),
+    ("invariances", "conv_blend+norm+rel+fine+t13", True, True, False),
 ]
 QUICK = [CONFIGS[3], CONFIGS[4], CONFIGS[5], CONFIGS[6]]
 
