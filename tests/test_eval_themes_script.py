@@ -1,7 +1,4 @@
 """scripts/eval_themes.py: configuration kinds and their matching options."""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,16 +6,8 @@ import pytest
 from cmr import themes
 
 
-def _eval_script():
-    path = Path(__file__).resolve().parents[1] / "scripts" / "eval_themes.py"
-    spec = importlib.util.spec_from_file_location("eval_themes", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_matching_options_split_the_kind():
-    ev = _eval_script()
+def test_matching_options_split_the_kind(script):
+    ev = script("eval_themes")
     assert ev.matching_options("conv_blend") == (
         "conv_blend", {"normalize": False, "relative": False, "rate": themes.FEATURE_RATE,
                        "tempo_factors": themes.TEMPO_FACTORS})
@@ -37,7 +26,7 @@ def test_matching_options_split_the_kind():
         ev.matching_options(kind)
 
 
-def test_fine_rate_is_refused_for_features_cached_at_5_hz_only():
-    ev = _eval_script()
+def test_fine_rate_is_refused_for_features_cached_at_5_hz_only(script):
+    ev = script("eval_themes")
     with pytest.raises(SystemExit, match="5 Hz only"):
         ev._load_database(pd.DataFrame({"piece": ["x"]}), "cens", True, rate=themes.FINE_RATE)

@@ -96,18 +96,7 @@ def test_excerpt_starts():
     assert sh.excerpt_starts(10, 20, 4).size == 0
 
 
-def _training_builder():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "scripts" / "build_shingle_training_data.py"
-    spec = importlib.util.spec_from_file_location("build_shingle_training_data", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-def test_training_builder_cuts_notes_and_bar_table_so_no_silent_tail():
+def test_training_builder_cuts_notes_and_bar_table_so_no_silent_tail(script):
     """Regression: cutting only the notes left the renderer's bar table (tempo map) running on."""
     from music21 import meter, note, stream
 
@@ -121,7 +110,7 @@ def test_training_builder_cuts_notes_and_bar_table_so_no_silent_tail():
     score.insert(0, part)
     notes = symbolic.score_notes(score)
     assert len(notes.attrs["measure_starts"]) == 8
-    cut = _training_builder().cut_score(notes, 10.0)     # beat 10 lies in measure 3 -> keep 3 measures
+    cut = script("build_shingle_training_data").cut_score(notes, 10.0)     # beat 10 lies in measure 3 -> keep 3 measures
     assert len(cut.attrs["measure_starts"]) == 3 and len(cut) == 12 and cut["end_beat"].max() == 12
     v = synth.Version(bpm=120, programs=0)                 # 0.5 s per beat, 1 s release tail
     assert abs(synth.render(cut, v).duration - (12 * 0.5 + 1.0)) < 0.1
@@ -129,11 +118,11 @@ def test_training_builder_cuts_notes_and_bar_table_so_no_silent_tail():
     old = notes[notes["start_beat"] < 10.0].copy()
     old.attrs.update(notes.attrs)
     assert abs(synth.render(old, v).duration - (32 * 0.5 + 1.0)) < 0.1
-    assert _training_builder().cut_score(notes, 40.0) is notes   # score shorter than the limit: unchanged
+    assert script("build_shingle_training_data").cut_score(notes, 40.0) is notes   # score shorter than the limit: unchanged
 
 
-def test_drop_silent_removes_flat_shingles_and_reindexes_pairs():
-    mod = _training_builder()
+def test_drop_silent_removes_flat_shingles_and_reindexes_pairs(script):
+    mod = script("build_shingle_training_data")
     rng = np.random.default_rng(0)
     X = rng.random((5, 240)).astype(np.float32) + 0.1
     fr = X.reshape(5, 20, 12)

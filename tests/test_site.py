@@ -23,21 +23,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load(name: str, path: Path):
-    """Import a helper module from a file that is not on the import path."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-write_fixture = _load("fixture_nb", ROOT / "tests" / "e2e" / "fixture_nb.py").write_fixture
-build_site_mod = _load("build_site", ROOT / "scripts" / "build_site.py")
+write_fixture = load_module("fixture_nb", ROOT / "tests" / "e2e" / "fixture_nb.py").write_fixture
+build_site_mod = load_module("build_site", ROOT / "scripts" / "build_site.py")
 build_site, check_site = build_site_mod.build_site, build_site_mod.check_site
 degrade_widgets, WIDGET_NOTE = build_site_mod.degrade_widgets, build_site_mod.WIDGET_NOTE
 
