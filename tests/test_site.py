@@ -18,7 +18,6 @@ import base64
 import importlib.util
 import re
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
