@@ -924,7 +924,18 @@ def theme_features(notes: pd.DataFrame, kind: str = "melody", feature_rate: floa
 def tempo_factors(n: int = 9, low: float = 0.63, high: float = 1.59) -> tuple:
     """``n`` tempo factors spaced evenly on a log scale from ``low`` to ``high`` (rounded to 3 decimals).
 
-    ``tempo_factors(9)`` is :data:`TEMPO_FACTORS` (~12 % apart); ``tempo_factors(13)`` is ~8 % apart.
+    ``tempo_factors(9)`` is :data:`TEMPO_FACTORS` (~12 % apart); ``tempo_factors(13)`` is ~8 % apart
+    (the best configuration of notebook 06, with the matching at :data:`FINE_RATE`).
+
+    Parameters
+    ----------
+    n : int >= 2, number of factors
+    low, high : float, ``0 < low < high``, the slowest-to-fastest range (a factor ``r`` means the
+        recording plays the theme ``r`` times slower than written)
+
+    Returns
+    -------
+    tuple of float, increasing, first ``low`` and last ``high``
     """
     if int(n) != n or n < 2 or not (0 < low < high):
         raise ValueError(f"need an integer n >= 2 and 0 < low < high, got n={n}, low={low}, high={high}")
