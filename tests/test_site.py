@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import load_module
+from script_loader import load_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
