@@ -1121,8 +1121,9 @@ print("pitch classes of the notes:", " ".join(cmr.plot.PITCH_CLASSES[p % 12] for
 """, check=True),
     md("""
 (Bottom row: the query as the matching compares it with a recording that
-plays the theme 1/0.63 ≈ 1.6 times faster than written.) At 5 frames per second and the smallest tempo factor, ten notes
-are left with six frames; at 10 frames per second there are eleven,
+plays the theme 1/0.63 ≈ 1.6 times faster than written.) At 5 frames
+per second and the smallest tempo factor, ten notes are left with six
+frames; at 10 frames per second there are eleven,
 about one per note. The learned features are computed at 10 Hz
 anyway (the networks read 10 Hz pitch energies) and were only averaged
 down to 5 Hz for the matching, so the remedy costs nothing but matching
@@ -1168,8 +1169,8 @@ for k in (1, 20):
 print("beyond rank 20 with the best configuration:", int((ranks[best_col_fine] > 20).sum()), "themes")
 """, check=True),
     md("""
-Matching at 10 Hz (nine factors) raises Top-1 over all themes from 78.0 to 80.8 % and
-Top-20 from 92.7 to 93.3 %, and the gain holds where no choice was made:
+Matching at 10 Hz (nine factors) raises Top-1 over all themes from 78.0
+to 80.8 % and Top-20 from 92.7 to 93.3 %, and the gain holds where no choice was made:
 on the held-out half Top-1 rises from 75.2 to 78.0 %. Per theme, 25
 themes are found first that were not before and 7 are lost (held-out
 half: 12 and 3; `benchmarks/RESULTS.md`). The speed table above shows
@@ -1184,8 +1185,7 @@ still under the 10 minutes of the issue).
 Thirteen tempo factors add one more point of Top-1 (81.8 %) and of Top-20
 (94.3 %). On the held-out half Top-1 stays at 78.0 % but Top-20 rises
 from 91.7 to 93.6 % (7 themes gained, 1 lost); matching takes about
-475 s. With
-the relative score as well the row reaches 81.9 / 94.5 % — one theme
+475 s. With the relative score as well the row reaches 81.9 / 94.5 % — one theme
 more at Top-1, which by the rule of this notebook (the highest Top-1)
 makes `conv_blend+norm+rel+fine+t13` the best configuration; on the
 held-out half the two rows are equal within a few themes (77.7 / 93.3 %
@@ -1194,8 +1194,9 @@ against 78.0 / 93.6 %).
 The best configuration meets the Top-1 target (80 %). No configuration
 meets the Top-20 target (95 %): the themes still beyond rank 20 (printed
 above) are mostly quartet movements, Monteverdi madrigals and single
-pieces. Even the oracle top voice with these matching options stays
-close to the target (95.7 %, the last row of the oracle table).
+pieces. Even the oracle top voice, matched with tempo normalisation at
+10 frames per second (nine factors), only just clears it (95.7 %, the
+last row of the oracle table).
 Blending the second voice from a second network (trained to name the
 second-highest voice) into the feature was screened on the development
 themes (Top-20 95.0 → 95.9 % with weight 0.15, 94.6 % with 0.3) and
