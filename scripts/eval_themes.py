@@ -302,11 +302,11 @@ def matching_options(kind: str) -> tuple[str, dict]:
     instead of :data:`cmr.themes.FEATURE_RATE` (5 Hz), ``+t13`` 13 tempo factors over the range of
     :data:`cmr.themes.TEMPO_FACTORS` instead of its 9 (``+tN``: N factors)."""
     base, *flags = kind.split("+")
-    n_factors = [f for f in flags if re.fullmatch(r"t[1-9][0-9]*", f)]
+    n_factors = [f for f in flags if re.fullmatch(r"t([2-9]|[1-9][0-9]+)", f)]  # tN, N >= 2
     unknown = set(flags) - {"norm", "rel", "fine"} - set(n_factors)
     if unknown or len(n_factors) > 1:
         raise SystemExit(f"unknown matching option(s) {sorted(unknown or n_factors)} in {kind!r} "
-                         "(known: norm, rel, fine, and one tN)")
+                         "(known: norm, rel, fine, and one tN with N >= 2)")
     tf = themes.tempo_factors(int(n_factors[0][1:])) if n_factors else themes.TEMPO_FACTORS
     return base, {"normalize": "norm" in flags, "relative": "rel" in flags,
                   "rate": themes.FINE_RATE if "fine" in flags else themes.FEATURE_RATE, "tempo_factors": tf}

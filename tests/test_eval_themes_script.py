@@ -18,7 +18,7 @@ def test_matching_options_split_the_kind(script):
     tf13 = ev.matching_options("conv_blend+norm+fine+t13")[1]["tempo_factors"]
     assert len(tf13) == 13 and (tf13[0], tf13[-1]) == (themes.TEMPO_FACTORS[0], themes.TEMPO_FACTORS[-1])
     assert 1.001 in tf13 and np.allclose(np.diff(np.log(tf13)), np.log(1.59 / 0.63) / 12, atol=2e-3)
-    for bad in ("conv_blend+fast", "conv_blend+t13+t9", "conv_blend+t0", "conv_blend+t"):
+    for bad in ("conv_blend+fast", "conv_blend+t13+t9", "conv_blend+t0", "conv_blend+t1", "conv_blend+t"):
         with pytest.raises(SystemExit, match="unknown matching option"):
             ev.matching_options(bad)
     # every configuration in the table parses
