@@ -1185,7 +1185,9 @@ still under the 10 minutes of the issue).
 Thirteen tempo factors add one more point of Top-1 (81.8 %) and of Top-20
 (94.3 %). On the held-out half Top-1 stays at 78.0 % but Top-20 rises
 from 91.7 to 93.6 % (7 themes gained, 1 lost); matching takes about
-475 s. With the relative score as well the row reaches 81.9 / 94.5 % — one theme
+475 s on one core (246 s with the themes shared by two processes on this
+machine's two cores, `eval_themes.py --jobs 2`, with the same ranks;
+`benchmarks/RESULTS.md`). With the relative score as well the row reaches 81.9 / 94.5 % — one theme
 more at Top-1, which by the rule of this notebook (the highest Top-1)
 makes `conv_blend+norm+rel+fine+t13` the best configuration; on the
 held-out half the two rows are equal within a few themes (77.7 / 93.3 %

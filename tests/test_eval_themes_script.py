@@ -30,3 +30,36 @@ def test_fine_rate_is_refused_for_features_cached_at_5_hz_only(script):
     ev = script("eval_themes")
     with pytest.raises(SystemExit, match="5 Hz only"):
         ev._load_database(pd.DataFrame({"piece": ["x"]}), "cens", True, rate=themes.FINE_RATE)
+
+
+def test_evaluate_gives_the_same_ranks_in_two_processes(script):
+    """Toy database: each recording holds one theme after other notes; ranks and positions do not depend on
+    how many processes share the themes."""
+    from cmr.matching import Database
+
+    ev = script("eval_themes")
+    rng = np.random.default_rng(5)
+    theme_rows, docs, occ = [], [], {}
+    for d in range(5):
+        pitches = 60 + rng.choice(12, size=12)
+        filler = 48 + rng.choice(12, size=8)
+        onsets = np.arange(12) * 0.5                       # quarter notes at 120 qpm: 0.25 s each
+        theme_rows.append({"theme": f"doc{d}#0", "piece": f"doc{d}", "qpm": 120.0,
+                           "pitches": " ".join(map(str, pitches)), "onsets": " ".join(map(str, onsets)),
+                           "offsets": " ".join(map(str, onsets + 0.5))})
+        notes = pd.DataFrame({"start": np.r_[np.arange(8) * 0.25, 2.0 + np.arange(12) * 0.25],
+                              "end": np.r_[np.arange(1, 9) * 0.25, 2.0 + np.arange(1, 13) * 0.25],
+                              "pitch": np.r_[filler, pitches]})
+        docs.append(themes.theme_features(notes, "melody"))
+        occ[(f"doc{d}#0", f"doc{d}")] = [(2.0, 5.0)]
+    theme_df = pd.DataFrame(theme_rows)
+    ids = list(theme_df["piece"])
+    # the last two themes are declared relevant to another recording: their ranks are > 1 and tell the order
+    rel = pd.DataFrame({"theme": theme_df["theme"], "piece": ids[:3] + [ids[4], ids[0]]})
+    db = Database.from_features(docs, themes.FEATURE_RATE, doc_ids=ids, normalize=False)
+    one = ev.evaluate(theme_df, rel, db, occ, "melody", True, True, progress=False)
+    two = ev.evaluate(theme_df, rel, db, occ, "melody", True, True, progress=False, jobs=2)
+    assert one[0][:3].tolist() == [1] * 3 and one[1][:3].all()
+    assert (one[0][3:] > 1).all() and not one[1][3:].any()
+    assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])
+    assert ev._TASK == {}  # nothing left behind for the next row
