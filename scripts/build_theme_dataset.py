@@ -324,6 +324,10 @@ def pack(args) -> None:
 
 
 def _pack(kinds, rate: float, out_path: Path) -> None:
+    from train_melody_salience import check_learned_cache, learned_file
+
+    from cmr import chroma
+
     pieces = pd.read_csv(PIECES_CSV)
     missing = [p for p in pieces.piece if not feature_file(p).is_file()]
     if missing:
@@ -332,8 +336,6 @@ def _pack(kinds, rate: float, out_path: Path) -> None:
     if rate != themes.FEATURE_RATE and set(kinds) - learned:
         raise SystemExit(f"only the learned kinds {sorted(learned)} exist at {rate:g} Hz, not {sorted(set(kinds) - learned)}")
     for kind in learned & set(kinds):
-        from train_melody_salience import check_learned_cache
-
         check_learned_cache(kind)  # the cache must come from the committed weights
     arrays = {k: [] for k in kinds}
     lengths, cents, durations = [], [], []
@@ -342,10 +344,6 @@ def _pack(kinds, rate: float, out_path: Path) -> None:
             n_out = frames_at(z["melody"].shape[1], rate)
             for k in kinds:
                 if k in learned:  # learned melody chroma (10 Hz) from train_melody_salience.py apply
-                    from train_melody_salience import learned_file
-
-                    from cmr import chroma
-
                     C = np.load(learned_file(p, k))
                     arrays[k].append(chroma.normalize(themes.pool_features(C, themes.FINE_RATE, rate, n_out), "l2"))
                 else:

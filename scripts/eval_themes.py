@@ -70,6 +70,13 @@ RANKS_CSV = DATA / "themes_ranks.csv"
 CAND_RESULTS_CSV = DATA / "themes_results_candidates.csv"
 CAND_RANKS_CSV = DATA / "themes_ranks_candidates.csv"
 
+def _ablation(kind: str) -> list:
+    """The invariance rows of a configuration whose tuning compensation cannot be switched off (the learned
+    features are computed from tuning-compensated pitch energies only): without the 12 shifts, without tempo
+    scaling."""
+    return [("invariances", kind, True, False, True), ("invariances", kind, True, True, False)]
+
+
 #: (table, kind, tuning compensation, transposition invariance, tempo scaling)
 CONFIGS = [
     ("features", "stft", True, True, True),
@@ -109,20 +116,15 @@ CONFIGS = [
     ("invariances", "melody", True, True, False),
     ("invariances", "cens", False, False, True),
     ("invariances", "cens", True, False, True),
-    # the best configuration without the 12 shifts / without tempo scaling (session 16; its tuning compensation
-    # cannot be switched off: the learned features are computed from tuning-compensated pitch energies only)
-    ("invariances", "conv_blend+norm", True, False, True),
-    ("invariances", "conv_blend+norm", True, True, False),
-    # the same for the best configuration at 10 Hz (session 17)
-    ("invariances", "conv_blend+norm+fine", True, False, True),
-    ("invariances", "conv_blend+norm+fine", True, True, False),
-    # 13 tempo factors instead of 9 at 10 Hz (session 17, database evaluation 11)
+    # the best configurations without the 12 shifts / without tempo scaling: at 5 Hz (session 16), at 10 Hz
+    # (session 17)
+    *_ablation("conv_blend+norm"),
+    *_ablation("conv_blend+norm+fine"),
+    # 13 tempo factors instead of 9 at 10 Hz (session 17, database evaluations 11 and 12)
     ("matching", "conv_blend+norm+fine+t13", True, True, True),
     ("matching", "conv_blend+norm+rel+fine+t13", True, True, True),
-    ("invariances", "conv_blend+norm+fine+t13", True, False, True),
-    ("invariances", "conv_blend+norm+fine+t13", True, True, False),
-    ("invariances", "conv_blend+norm+rel+fine+t13", True, False, True),
-    ("invariances", "conv_blend+norm+rel+fine+t13", True, True, False),
+    *_ablation("conv_blend+norm+fine+t13"),
+    *_ablation("conv_blend+norm+rel+fine+t13"),
 ]
 QUICK = [CONFIGS[3], CONFIGS[4], CONFIGS[5], CONFIGS[6]]
 
@@ -322,11 +324,11 @@ def _evaluate_rows(indices) -> tuple[list, list]:
     """First relevant rank and position check of the themes ``_TASK["rows"][i]`` for ``i`` in ``indices``."""
     t = _TASK
     ranks, pos_ok = [], []
+    opts = dict(tempo_factors=t["tf"], transposition_invariant=t["ti"], normalize=t["normalize"])
+    query_kind = "melody" if t["kind"] in MELODY_QUERY_KINDS else t["kind"]
     for i in indices:
         row = t["rows"][i]
-        q = themes.theme_features(theme_notes(row), "melody" if t["kind"] in MELODY_QUERY_KINDS else t["kind"],
-                                  feature_rate=t["rate"])
-        opts = dict(tempo_factors=t["tf"], transposition_invariant=t["ti"], normalize=t["normalize"])
+        q = themes.theme_features(theme_notes(row), query_kind, feature_rate=t["rate"])
         if isinstance(t["db"], tuple):
             r1, r2 = (themes.rank_documents(themes.match_theme(q, d, **opts), relative=t["relative"]) for d in t["db"])
             ranking = fuse_rankings(r1, r2, FUSION_WEIGHT)

@@ -1012,11 +1012,12 @@ def rank_documents(curve, relative: bool = False) -> pd.DataFrame:
     rows = []
     for d in range(db.n_docs):
         a, b = int(off[d]), int(off[d + 1])
-        fin = cost[a:b][np.isfinite(cost[a:b])] if b > a else cost[:0]
+        seg = cost[a:b]
+        fin = seg[np.isfinite(seg)]
         if fin.size == 0:
             rows.append((d, db.doc_ids[d], np.inf, np.nan, np.nan, 0, np.nan, np.inf, np.nan))
             continue
-        i = a + int(np.argmin(cost[a:b]))
+        i = a + int(np.argmin(seg))
         best, mean = float(cost[i]), float(np.mean(fin, dtype=np.float64))
         rows.append((d, db.doc_ids[d], best - mean if relative else best, (i - a) / db.feature_rate,
                      (int(curve.other[i]) - a) / db.feature_rate, int(curve.shift[i]), float(curve.tempo[i]),
