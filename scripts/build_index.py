@@ -30,7 +30,8 @@ NOTEBOOKS_MAP = [
      "a theme written in a score finds its recording among hours of polyphonic renderings: tempo scaling, "
      "12 chroma shifts, tuning compensation, hand-made and learned (small numpy networks trained on other "
      "pieces, one with weights shared along pitch) melody features, the other voices blended in for themes below the top voice, "
-     "tempo-normalised and recording-relative scores, a frame rate fine enough for fast themes, an oracle diagnosis; "
+     "tempo-normalised and recording-relative scores, a frame rate fine enough for fast themes, a second network "
+     "for the voice the first one confuses with the top, an oracle diagnosis; "
      "Top-k by feature type and invariance", 60),
     ("07_Score_Viewer_and_Separation.ipynb", "Applications: score viewer and source separation",
      "an engraved score that follows a recording through score-audio DTW, with page turning and "

@@ -43,7 +43,9 @@ After this notebook you will be able to
   that holds on held-out themes from one that only fits the themes it was
   tuned on;
 * see why the frame rate of the matching must resolve the notes of a fast
-  theme.
+  theme;
+* find out *how* a network errs (which voice it names instead) and add a
+  second network for that voice.
 
 **Contents**
 1. [The dataset: themes from the music21 corpus](#dataset)
@@ -423,7 +425,7 @@ print(results.loc[results["table"] == "features", cols].to_string(index=False))
 The `salience` and `fusion` rows were added later (issue 9 follow-up):
 their parameters (6 harmonics, weight $0.8^{h-1}$, no subharmonic
 suppression, fold the salience; fusion weight 0.35) were chosen on the themes of a seeded half of the pieces (the
-*development* half; `SPLIT_SEED` in `scripts/eval_themes.py`). To show that
+*development* half; `themes.development_pieces`). To show that
 the gain is not an artefact of that choice, `eval_themes.py --split`
 reports every configuration on both halves; the *held-out* half was not
 looked at while choosing. The `learned` rows (explained below) had their
@@ -1167,7 +1169,7 @@ for k in (1, 20):
     print(f"Top-{k}, per theme: {int(((r10 <= k) & (r5 > k)).sum())} found only at 10 Hz, "
           f"{int(((r5 <= k) & (r10 > k)).sum())} only at 5 Hz; with 13 factors instead of 9 (10 Hz): "
           f"{int(((r13 <= k) & (r10 > k)).sum())} gained, {int(((r10 <= k) & (r13 > k)).sum())} lost")
-print("beyond rank 20 with the best configuration:", int((ranks[best_col_fine] > 20).sum()), "themes")
+print("beyond rank 20 with the best of these rows:", int((ranks[best_col_fine] > 20).sum()), "themes")
 """, check=True),
     md("""
 Matching at 10 Hz (nine factors) raises Top-1 over all themes from 78.0
@@ -1190,29 +1192,109 @@ from 91.7 to 93.6 % (7 themes gained, 1 lost); matching takes about
 machine's two cores, `eval_themes.py --jobs 2`, with the same ranks;
 `benchmarks/RESULTS.md`). With the relative score as well the row reaches 81.9 / 94.5 % — one theme
 more at Top-1, which by the rule of this notebook (the highest Top-1)
-makes `conv_blend+norm+rel+fine+t13` the best configuration; on the
-held-out half the two rows are equal within a few themes (77.7 / 93.3 %
+made `conv_blend+norm+rel+fine+t13` the best configuration until the
+[next subsection](#second); on the held-out half the two rows are equal within a few themes (77.7 / 93.3 %
 against 78.0 / 93.6 %).
 
-The best configuration meets the Top-1 target (80 %). No configuration
-meets the Top-20 target (95 %): the themes still beyond rank 20 (printed
-above) are mostly quartet movements, Monteverdi madrigals and single
-pieces. Even the oracle top voice, matched with tempo normalisation at
-10 frames per second (nine factors), only just clears it (95.7 %, the
-last row of the oracle table).
-Blending the second voice from a second network (trained to name the
-second-highest voice) into the feature was screened on the development
-themes (Top-20 95.0 → 95.9 % with weight 0.15, 94.6 % with 0.3) and
-missed the rule written for it beforehand (+1.5 points), so it was not
-run on all themes.
+With these rows the Top-1 target (80 %) is met, the Top-20 target (95 %)
+is not: the themes still beyond rank 20 (printed above) are mostly
+quartet movements, Monteverdi madrigals and single pieces. Even the
+oracle top voice, matched with tempo normalisation at 10 frames per
+second (nine factors), only just clears it (95.7 %, the last row of the
+oracle table).
+"""),
+    md("""
+<a id="second"></a>
+### A second voice from a second network
+
+**Where the network goes wrong.** Most remaining misses come from
+recordings where the top-voice network is often wrong: organ and brass
+renderings of quartet movements, the Clara Schumann polonaises, Amy
+Beach's song, the eight-part chorale BWV 137.5. Comparing its strongest
+pitch class per frame with the rendered voices
+(`scripts/voice_confusion.py`, a diagnosis on the cached database
+features; `benchmarks/RESULTS.md`): the network names the top voice in a
+median 93 % of the voiced frames of a recording, but only 66 % in the
+recordings of the 35 themes the row above leaves beyond rank 20, and
+there a median 60 % of its wrong frames name the *second* voice, the
+highest note below the top one. Its errors are mostly not noise: it
+takes the wrong one of two voices for the top.
+
+**The remedy.** A second network of the same kind (two
+`PitchConvNet`s trained on the same pieces to name the second-highest
+voice, `voice="second"`; 77.9 % of the validation frames that have a
+second voice, `lib/cmr/data/melody_conv_second.npz` and
+`melody_grid_second.csv`) gives a chroma of the second voice.
+`themes.voice_blend` adds it to the `conv_blend` feature with a small
+weight, 0.15 (kind `conv_blend2`): where the top-voice network names the
+right voice, the second voice adds a little harmony; where it names the
+second voice, the theme's pitch class keeps some weight in the frame.
+
+**How it was chosen (database evaluation 13).** The weight was screened
+on the development themes before the thirteen tempo factors: Top-20
+95.0 → 95.9 % with 0.15 (94.6 % with 0.3). That missed the rule written
+for it beforehand (+1.5 points), so it was first left out. After the
+diagnosis above it was run once on all themes, with and without the
+relative score, and written down beforehand as what it is: a second
+try of a variant that had failed its development rule, with the weight
+unchanged. The rows, with the two rows without the second voice:
+"""),
+    code("""
+second_cfgs = ["conv_blend+norm+fine+t13", "conv_blend2+norm+fine+t13", "conv_blend+norm+rel+fine+t13",
+               "conv_blend2+norm+rel+fine+t13"]
+print(results[results["feature"].isin(second_cfgs) & (results["table"] == "matching")]
+      [["feature", "top1", "top20", "top50", "pos_ok", "mean_rank", "seconds"]].to_string(index=False))
+print()
+print(split[split["config"].isin([f"{k}|tun=1|trans=1|tempo=1" for k in second_cfgs])]
+      .pivot(index="config", columns="subset", values=["top1", "top20"]).to_string())
+from scipy.stats import binomtest
+
+dev_pieces = themes.development_pieces(pieces)  # the half the options were screened on (eval_themes.py --split)
+held_out = ~ranks["theme"].str.rsplit("#", n=1).str[0].isin(dev_pieces)
+without, with_second = (ranks[f"{k}|tun=1|trans=1|tempo=1"] for k in second_cfgs[:2])
+for k in (1, 20):
+    for name, m in (("all themes", slice(None)), ("held-out half", held_out)):
+        gained = int(((with_second <= k) & (without > k))[m].sum())
+        lost = int(((without <= k) & (with_second > k))[m].sum())
+        p = binomtest(gained, gained + lost).pvalue if gained + lost else 1.0
+        print(f"Top-{k}, {name}: the second voice finds {gained} themes the row without it misses, "
+              f"loses {lost} (exact binomial test p = {p:.2f})")
+print(f"within rank 20: {int((with_second <= 20).sum())} of {len(with_second)} themes "
+      f"(95 % of them: {0.95 * len(with_second):.2f})")
+""", check=True),
+    md("""
+With the second voice and tempo normalisation the row reaches 82.6 /
+95.2 / 96.7 % over all themes — the highest Top-1 of the tables, so by
+the rule of this notebook `conv_blend2+norm+fine+t13` is now the **best
+configuration**, and it meets both targets (80 / 95 %). Read that with
+the printout in mind:
+
+* the margin is one theme: 601 themes within rank 20, where 95 % needs
+  600;
+* on the held-out half the row reaches 79.0 / 94.3 %, below both targets
+  there (the development half, 86.1 / 96.2 %, is where the weight and
+  every earlier option were screened);
+* the gain over the same row without the second voice is small and not
+  significant (Top-20: 9 themes gained, 3 lost, p = 0.15; on the held-out
+  half 5 and 3);
+* with the relative score as well the second voice changes little (82.3
+  / 94.6 %).
+
+(The `seconds` of the two new rows are wall time with the themes shared
+by two processes, `eval_themes.py --jobs 2`; the rows above ran in one
+process.)
+
+So the targets are reached on this dataset, without a margin; a new
+dataset of the same kind would probably land a little below them.
 """),
     md("""
 **Invariances** (ablation): which remedies are switched on. The ablation
 was run for the `melody` and `cens` features (before the salience and
 learned features existed) and later for the best configurations at 5 and
-at 10 frames per second, `conv_blend+norm`, `conv_blend+norm+fine` and
-the two rows with 13 tempo factors, without the 12 shifts and without
-tempo scaling (their tuning compensation
+at 10 frames per second, `conv_blend+norm`, `conv_blend+norm+fine`,
+the two rows with 13 tempo factors and the [second voice](#second)
+row, without the 12 shifts and without tempo scaling (their tuning
+compensation
 cannot be switched off here: the networks read pitch energies computed
 with the estimated tuning).
 """),
@@ -1263,25 +1345,29 @@ print(by_ens.sort_values(f"top1 {best_kind}").to_string())
     md("""
 How to read the tables (the numbers are those printed above):
 
-* **The Top-1 target is met, the Top-20 target is not.** The targets
-  were Top-1 80 % and Top-20 95 %. The best configuration,
-  `conv_blend+norm+rel+fine+t13` (the pitch-convolutional network's
-  chroma with the other voices blended in, tempo-normalised costs, scores
-  relative to each recording, 10 frames per second, 13 tempo factors),
-  reaches Top-1 81.9 % and Top-20 94.5 % (Top-50 96.8 %; held-out half
-  77.7 / 93.3 %); without the relative score it is as good (81.8 /
-  94.3 %, held-out 78.0 / 93.6 %). At 5 frames per second and with nine
-  tempo factors the same feature reached 78.0 / 92.7 %
-  (`conv_blend+norm`). Without the matching options `conv_blend` reaches
-  76.2 / 91.1 %, `conv` alone
+* **Both targets are met on this dataset, without a margin.** The
+  targets were Top-1 80 % and Top-20 95 %. The best configuration,
+  `conv_blend2+norm+fine+t13` (the pitch-convolutional network's chroma
+  with the other voices and a second network's second voice blended in,
+  tempo-normalised costs, 10 frames per second, 13 tempo factors),
+  reaches Top-1 82.6 % and Top-20 95.2 % (Top-50 96.7 %). That is one
+  theme above the Top-20 target; on the held-out half it reaches 79.0 /
+  94.3 %, below both targets there ([second voice](#second)). Without
+  the second voice the same matching gives 81.8 / 94.3 % (with the
+  relative score 81.9 / 94.5 %). At 5 frames per second and with nine
+  tempo factors the feature without the second voice reached 78.0 /
+  92.7 % (`conv_blend+norm`). Without the matching options `conv_blend`
+  reaches 76.2 / 91.1 %, `conv` alone
   74.3 / 89.5 %; the fully connected model's `learned_blend` 71.0 /
   89.1 %, `learned_fusion` 69.4 / 86.4 %, `learned` 68.9 / 84.3 %.
   That is far better than the hand-made features (best Top-1 40.9 %,
   `salience`; best Top-20 67.0 %, `fusion`). The `conv` rows come from
   the seventh and ninth database evaluations and the `matching` rows from
-  the eighth to the twelfth: five networks or ensembles and one blend
+  the eighth to the thirteenth: five networks or ensembles and one blend
   weight were evaluated before (see "Six database evaluations" above),
-  each choice made on validation pieces or development themes first. The
+  each choice made on validation pieces or development themes first
+  (the second voice: a second try after it had failed its development
+  rule). The
   oracle shows how much is left in the feature: with the true top voice,
   tempo normalisation and 10 frames per second the matching reaches
   87.3 / 95.7 % (at 5 frames per second without normalisation 85.4 /
@@ -1311,8 +1397,8 @@ How to read the tables (the numbers are those printed above):
   the organ to 65.3 % (68.3 and 65.3 % with `learned_blend`), and with
   the pitch-convolutional `conv` to 75.2 and 68.0 %. The guitar, hardest
   for the fully connected model (48.6 % with `learned_blend`), gains most
-  from `conv` (71.4 %; 81.4 % with the best configuration); the piano
-  stays among the hardest (55.2 % with `conv`, 74.1 % with the best
+  from `conv` (71.4 %; 78.6 % with the best configuration); the piano
+  stays the hardest (55.2 % with `conv`, 70.7 % with the best
   configuration, although one of the six networks was trained with extra
   all-piano renderings), probably because its notes fade quickly, so a
   held melody note soon disappears under the newer notes of the other
@@ -1321,7 +1407,7 @@ How to read the tables (the numbers are those printed above):
   every quartet movement of the corpus is a database piece or belongs to a
   database work, so the network was trained without quartet textures.
 * **Transposition invariance** more than doubles Top-1 (14.6 → 35.8 %
-  for `melody` with tuning compensation; 25.2 → 81.9 % for the best
+  for `melody` with tuning compensation; 28.8 → 82.6 % for the best
   configuration): 70 % of the
   recordings are transposed, and without the shifts only the untransposed
   ones (and transposed duplicates that happen to be in the written key) can
@@ -1332,7 +1418,7 @@ How to read the tables (the numbers are those printed above):
   half of the recordings (55 %) are detuned by more than 25 cents (exercise 3 shows the effect on one recording).
 * **Tempo scaling** is needed: with the written tempo only, Top-1 of
   `melody` drops from 35.8 to 20.0 %, that of the best configuration from
-  81.9 to 43.7 % (Top-20 from 94.5 to 75.1 %).
+  82.6 to 43.1 % (Top-20 from 95.2 to 75.1 %).
 * **Query length**: the shortest themes (10-12 notes) are found least
   often; beyond that the trend is not monotone (the 19-20-note themes do
   worse than the 16-18-note ones), because theme length and collection go
@@ -1348,9 +1434,10 @@ How to read the tables (the numbers are those printed above):
 Pick a theme: you see its score and hear it synthesised (a flute, at the
 written tempo), see the matching curve over the whole database (the
 `conv` features of section 6 at [10 frames per second](#fine), with
-13 tempo factors, [tempo normalisation and relative scores](#fair)
-switched on, as in the best configuration; the blend with the other
-voices needs the pitch energies, which are not stored with the notebook)
+13 tempo factors and [tempo normalisation and relative scores](#fair)
+switched on, close to the best configuration; the blends with the other
+voices and with the [second voice](#second) need the pitch energies,
+which are not stored with the notebook)
 with the relevant recordings in green, and the ranked list. The button renders the
 best hit's recording with `cmr.synth` (the database audio is not stored;
 rendering takes a few seconds, quartets longer the first time because
@@ -1411,9 +1498,9 @@ coll = ranks["theme"].str.rsplit("#", n=1).str[0].map(pieces.set_index("piece")[
 print(ranks.groupby(coll)[best_col].agg(themes="size", top1=lambda r: round(100 * (r <= 1).mean(), 1)).to_string())
 """, hidden=True, check=True),
     md("""
-The chorales and the Palestrina movements are found first in 92 to 94 %
+The chorales and the Palestrina movements are found first in 93 to 94 %
 of the cases; the single pieces (`extra`), the quartet movements
-(`instrumental`) and the Monteverdi madrigals only in 49 to 71 %. Two reasons show up
+(`instrumental`) and the Monteverdi madrigals only in 59 to 70 %. Two reasons show up
 in this notebook: in these collections the voices cross, so the theme is
 not always the highest sounding voice (the oracle misses them too, table
 in section 6), and the network never saw quartet textures in training.

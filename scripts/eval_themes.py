@@ -35,8 +35,10 @@ Usage::
         # feature with tempo normalisation (+norm) and recording-relative scores (+rel)
     .venv/bin/python scripts/eval_themes.py --only conv_blend+norm+fine+t13  # matching at 10 Hz (+fine)
         # with 13 tempo factors (+t13) instead of 9
-    .venv/bin/python scripts/eval_themes.py --only conv_blend+norm+rel+fine+t13 --jobs 2  # the best row,
-        # themes shared by two processes (same ranks; 'seconds' is then the wall time of both)
+    .venv/bin/python scripts/eval_themes.py --only conv_blend+norm+rel+fine+t13 --jobs 2  # themes shared
+        # by two processes (same ranks; 'seconds' is then the wall time of both)
+    .venv/bin/python scripts/eval_themes.py --only conv_blend2+norm+fine+t13 --jobs 2  # the best row: the
+        # second voice of a second network blended in (needs train_melody_salience.py apply --kind conv_second)
     .venv/bin/python scripts/eval_themes.py --dev --only learned_log  # development themes only, nothing
         # written (parameter choices); kinds learned_log, oracle_second, oracle_blend are diagnostics
     .venv/bin/python scripts/eval_themes.py --split       # dev / held-out table -> themes_split.csv
@@ -125,6 +127,10 @@ CONFIGS = [
     ("matching", "conv_blend+norm+rel+fine+t13", True, True, True),
     *_ablation("conv_blend+norm+fine+t13"),
     *_ablation("conv_blend+norm+rel+fine+t13"),
+    # + the second voice of a second network (kind conv_blend2; session 18, database evaluation 13)
+    ("matching", "conv_blend2+norm+fine+t13", True, True, True),
+    ("matching", "conv_blend2+norm+rel+fine+t13", True, True, True),
+    *_ablation("conv_blend2+norm+fine+t13"),
 ]
 QUICK = [CONFIGS[3], CONFIGS[4], CONFIGS[5], CONFIGS[6]]
 
@@ -152,6 +158,11 @@ ALL_VOICES = {"decay": 1000.0, "rel_salience": 0.05}
 #: Kind ``learned_blend``: :func:`cmr.themes.voice_blend` of the learned chroma (top voice) and the all-voice
 #: salience chroma (the other voices, top pitch class damped) with this weight (dev plateau 0.6-1.0).
 BLEND_WEIGHT = 0.7
+#: Kind ``conv_blend2`` (session 18, database evaluation 13): :func:`cmr.themes.voice_blend` of the conv_blend
+#: feature and the chroma of the committed second-voice model (``lib/cmr/data/melody_conv_second.npz``; cache
+#: filled by ``train_melody_salience.py apply --kind conv_second``) with this weight (screened on the development
+#: themes in session 17: 0.15 of 0, 0.15, 0.3).
+SECOND_WEIGHT = 0.15
 #: Kind ``oracle_blend`` (diagnosis): ground-truth top voice + this weight x ground-truth second voice.
 ORACLE_SECOND_WEIGHT = 0.3
 #: Kind ``learned_log``: :func:`cmr.themes.log_likelihood_features` of the learned chroma (conditional).
@@ -159,7 +170,7 @@ LOG_EPS = 0.01
 #: Kinds whose queries are plain symbolic chroma (the ``melody`` query features).
 MELODY_QUERY_KINDS = ("fusion", "oracle_top", "oracle_all", "oracle_second", "oracle_blend", "learned",
                       "learned_fusion", "learned_ens", "learned_ens_fusion", "learned_blend", "learned_ens_blend",
-                      "learned_log", "conv", "conv_blend")
+                      "learned_log", "conv", "conv_blend", "conv_blend2")
 
 
 def load_database(pieces, kind: str, tuned: bool, rate: float = themes.FEATURE_RATE):
@@ -213,6 +224,8 @@ def _load_database(pieces, kind: str, tuned: bool, rate: float = themes.FEATURE_
         from train_melody_salience import check_learned_cache
 
         check_learned_cache(base)
+        if kind.endswith("_blend2"):
+            check_learned_cache("conv_second")  # the committed second-voice model's chroma
     feats, occ = [], {}
     for row in pieces.itertuples():
         p = row.piece
@@ -237,10 +250,17 @@ def _load_database(pieces, kind: str, tuned: bool, rate: float = themes.FEATURE_
                 else:
                     C = np.load(learned_file(p, base))
                 C = themes.pool_features(C, themes.FINE_RATE, rate, n_out)
-                if kind.endswith("_blend"):
+                if kind.endswith(("_blend", "_blend2")):
                     P = pitch_energies(p) if P is None else P  # loaded once per recording
                     O = themes.pool_features(themes.salience_chroma(P, **ALL_VOICES), themes.FINE_RATE, rate, n_out)
-                    feats.append(themes.voice_blend(C, O, BLEND_WEIGHT))
+                    X = themes.voice_blend(C, O, BLEND_WEIGHT)
+                    if kind.endswith("_blend2"):  # + the learned second voice (its own cache, see SECOND_WEIGHT)
+                        if not learned_file(p, "conv_second").is_file():
+                            raise SystemExit(f"no conv_second chroma for {p}: run scripts/train_melody_salience.py "
+                                             "apply --kind conv_second")
+                        S = themes.pool_features(np.load(learned_file(p, "conv_second")), themes.FINE_RATE, rate, n_out)
+                        X = themes.voice_blend(X, S, SECOND_WEIGHT)
+                    feats.append(X)
                 elif kind == "learned_log":
                     feats.append(themes.log_likelihood_features(C, LOG_EPS))
                 else:
@@ -475,16 +495,14 @@ def update_rows(row: dict, label: str, ranks) -> None:
 
 
 #: Seed of the development / held-out split of the pieces (parameters of new features were tuned on
-#: themes of the development half only).
-SPLIT_SEED = 0
+#: themes of the development half only); :data:`cmr.themes.SPLIT_SEED`.
+SPLIT_SEED = themes.SPLIT_SEED
 SPLIT_CSV = DATA / "themes_split.csv"
 
 
 def dev_pieces(pieces) -> set:
-    """The development half of the pieces: a seeded permutation of the sorted piece names, first half."""
-    rng = np.random.default_rng(SPLIT_SEED)
-    names = rng.permutation(sorted(pieces.piece))
-    return set(names[: len(names) // 2])
+    """The development half of the pieces (:func:`cmr.themes.development_pieces`)."""
+    return themes.development_pieces(pieces)
 
 
 def split_table() -> pd.DataFrame:

@@ -45,7 +45,9 @@ Stages (run one by name, in order):
     validation metric: pitch-class accuracy on frames WITH a second voice;
     results in ``lib/cmr/data/melody_grid_second.csv``; weights only under
     ``.cache/melody/candidates/``, never the committed file), and
-    ``apply --weights <file> --kind learned_second`` caches their chroma.
+    ``apply --weights <file> --kind learned_second`` caches their chroma;
+    ``apply --kind conv_second`` that of the committed second-voice model
+    (``lib/cmr/data/melody_conv_second.npz``: GRID 24 + 25, the kind ``conv_blend2`` of ``eval_themes.py``).
     ``train --joint LAMBDA`` instead trains ONE net with a second softmax head
     (loss CE(top) + LAMBDA CE(second); :class:`cmr.melody.MelodyNet` ``second_head``).
     The pitchconv rows train second-voice :class:`cmr.melody.PitchConvNet` s the same way
@@ -805,7 +807,8 @@ def check_learned_cache(kind: str = "learned") -> None:
     if not stamp.is_file():
         raise SystemExit(f"the {kind} cache has no weights stamp: run scripts/train_melody_salience.py apply"
                          + (f" --weights <file> --kind {kind}" if kind != "learned" else ""))
-    committed = {"learned": melody.weights_path(), "conv": melody.conv_weights_path()}.get(kind)
+    committed = {"learned": melody.weights_path(), "conv": melody.conv_weights_path(),
+                 "conv_second": melody.conv_second_weights_path()}.get(kind)
     if committed is not None and stamp.read_text().split()[0] != _sha256(committed):
         raise SystemExit(f"the {kind} cache was made with other weights than the committed "
                          f"{committed.name}: run scripts/train_melody_salience.py apply --kind {kind}")
@@ -816,10 +819,11 @@ def apply(args) -> None:
 
     from build_theme_dataset import pitch_file
 
-    default = melody.conv_weights_path() if args.kind == "conv" else melody.weights_path()
-    if args.kind == "conv" and args.weights and Path(args.weights).resolve() != default.resolve():
-        raise SystemExit("--kind conv is the cache of the committed lib/cmr/data/melody_conv.npz: use "
-                         "--kind learned_ens for another weights file")
+    default = {"conv": melody.conv_weights_path(), "conv_second": melody.conv_second_weights_path()}.get(
+        args.kind, melody.weights_path())
+    if args.kind in ("conv", "conv_second") and args.weights and Path(args.weights).resolve() != default.resolve():
+        raise SystemExit(f"--kind {args.kind} is the cache of the committed lib/cmr/data/{default.name}: use "
+                         "--kind learned_ens (learned_second for a second-voice model) for another weights file")
     weights = Path(args.weights) if args.weights else default
     net = melody.load_model(weights)
     db = pd.read_csv(DATA / "themes_pieces.csv")
@@ -858,7 +862,8 @@ def main(argv=None) -> None:
     ap.add_argument("--ens-csv", type=Path, default=ENS_CSV, help="greedy: table of every ensemble tried")
     ap.add_argument("--weights", default=None, type=Path,
                     help="apply: weights file to use (default the committed one)")
-    ap.add_argument("--kind", default="learned", choices=["learned", "learned_ens", "learned_second", "conv"],
+    ap.add_argument("--kind", default="learned",
+                    choices=["learned", "learned_ens", "learned_second", "conv", "conv_second"],
                     help="apply: cache to fill (learned_ens = a candidate model, table 'candidates' of "
                          "eval_themes.py)")
     args = ap.parse_args(argv)

@@ -32,6 +32,24 @@ def test_fine_rate_is_refused_for_features_cached_at_5_hz_only(script):
         ev._load_database(pd.DataFrame({"piece": ["x"]}), "cens", True, rate=themes.FINE_RATE)
 
 
+def test_second_voice_kind_needs_the_committed_model_cache(script, tmp_path, monkeypatch):
+    """Kind conv_blend2 reads two caches (conv and conv_second); a missing or stale one stops with the command
+    that fills it, not with a missing-file error deep inside."""
+    from cmr import melody
+
+    ev = script("eval_themes")
+    tsm = script("train_melody_salience")
+    monkeypatch.setenv("CMR_CACHE_DIR", str(tmp_path))
+    monkeypatch.syspath_prepend(str(tsm.ROOT / "scripts"))  # the script imports its sibling scripts by name
+    for kind, path in (("conv", melody.conv_weights_path()), ("conv_second", melody.conv_second_weights_path())):
+        with pytest.raises(SystemExit, match=f"the {kind} cache has no weights stamp"):
+            ev._load_database(pd.DataFrame({"piece": ["x"]}), "conv_blend2", True, rate=themes.FINE_RATE)
+        tsm.stamp_file(kind).write_text(f"{tsm._sha256(path)}  {path}\n")
+    tsm.stamp_file("conv_second").write_text("0" * 64 + "  other.npz\n")
+    with pytest.raises(SystemExit, match="apply --kind conv_second"):
+        ev._load_database(pd.DataFrame({"piece": ["x"]}), "conv_blend2", True, rate=themes.FINE_RATE)
+
+
 def test_evaluate_gives_the_same_ranks_in_two_processes(script):
     """Toy database: each recording holds one theme after other notes; ranks and positions do not depend on
     how many processes share the themes."""

@@ -804,6 +804,28 @@ def test_committed_conv_model_follows_the_rendered_top_voice(chorale):
     np.testing.assert_allclose(F["conv"], expect, atol=1e-5)
 
 
+def test_committed_second_voice_model_names_the_voice_below_the_top(chorale):
+    """The committed second-voice ensemble (kind 'conv_blend2' of eval_themes.py) names the pitch class of the
+    rendered second voice in most frames where it differs from the top voice's, and echoes the top voice there
+    less than half as often."""
+    from cmr import chroma, melody, synth
+
+    _, _, notes = chorale
+    r = synth.render(notes, synth.Version(bpm=90.0, programs=(56, 57, 58, 58)))
+    P = chroma.pitch_features(r.audio, r.sr, feature_rate=themes.FINE_RATE, tuning_cents=0.0)
+    R = themes.note_roll(r.truth.notes, themes.FINE_RATE, P.shape[1])
+    top, second = themes.fold_chroma(themes.skyline(R)), themes.fold_chroma(themes.second_voice(R))
+    both = (second.sum(axis=0) > 0) & (np.argmax(top, axis=0) != np.argmax(second, axis=0))
+    assert both.sum() > 100
+    model = melody.load_model(melody.conv_second_weights_path())
+    assert model.voice == "second"
+    guess = np.argmax(melody.learned_chroma(P, model)[:, both], axis=0)
+    hit_second = np.mean(guess == np.argmax(second[:, both], axis=0))
+    hit_top = np.mean(guess == np.argmax(top[:, both], axis=0))
+    # (the top-voice model on the same frames names the top voice far more often than the second)
+    assert hit_second > 0.5 and hit_top < hit_second / 2, (hit_second, hit_top)
+
+
 def test_pitch_conv_net_dilated_context_reads_every_second_frame(tmp_path):
     from cmr import melody
 
@@ -871,3 +893,19 @@ def test_tempo_factors_evenly_spaced_on_a_log_scale():
     for bad in (1, 0, 2.5):
         with pytest.raises(ValueError):
             themes.tempo_factors(bad)
+
+
+def test_development_pieces_split_the_database_in_two_fixed_halves():
+    names = [f"piece{i:03d}" for i in range(11)]
+    dev = themes.development_pieces(pd.DataFrame({"piece": names[::-1]}))
+    assert len(dev) == 5 and dev <= set(names)
+    assert dev == themes.development_pieces(names)  # the order of the table does not matter
+    pieces, theme_list, _ = themes.load_dataset()
+    dev_db = themes.development_pieces(pieces)
+    assert len(dev_db) == len(pieces) // 2
+    # the committed dev / held-out table (eval_themes.py --split) was made with this split
+    split = pd.read_csv(themes._data_dir() / "themes_split.csv").drop_duplicates("subset").set_index("subset")
+    assert split.loc["dev", "themes"] == theme_list["piece"].isin(dev_db).sum()
+    assert split.loc["held-out", "themes"] == (~theme_list["piece"].isin(dev_db)).sum()
+    with pytest.raises(ValueError, match="once"):
+        themes.development_pieces(["a", "b", "a"])

@@ -54,6 +54,13 @@ def conv_weights_path() -> Path:
     return Path(__file__).resolve().parent / "data" / "melody_conv.npz"
 
 
+def conv_second_weights_path() -> Path:
+    """The committed weights of the second-voice pitch-convolutional model
+    (``lib/cmr/data/melody_conv_second.npz``: two :class:`PitchConvNet` with ``voice="second"``, trained to
+    name the highest note *below* the top voice; validation 77.85 %, ``melody_grid_second.csv``)."""
+    return Path(__file__).resolve().parent / "data" / "melody_conv_second.npz"
+
+
 def log_pitch(P, gamma: float = 10.0) -> np.ndarray:
     """Log compression ``log(1 + gamma * P / max P)`` of pitch energies (0 for silence).
 

@@ -1045,6 +1045,26 @@ def first_relevant_rank(ranking: pd.DataFrame, relevant) -> int:
     return int(np.argmax(hit)) + 1
 
 
+#: Seed of the development / held-out split of the database pieces (``scripts/eval_themes.py --split``):
+#: parameters of new features and matching options were screened on the themes of the development half.
+SPLIT_SEED = 0
+
+
+def development_pieces(pieces) -> set:
+    """The development half of the database pieces: a permutation of the sorted piece names seeded with
+    :data:`SPLIT_SEED`, first half (the rest is the held-out half).
+
+    Parameters
+    ----------
+    pieces : pandas.DataFrame with a ``piece`` column (``themes_pieces.csv``) or a sequence of piece names
+    """
+    names = list(pieces["piece"]) if isinstance(pieces, pd.DataFrame) else list(pieces)
+    if len(set(names)) != len(names):
+        raise ValueError("pieces: every piece name must occur once")
+    perm = np.random.default_rng(SPLIT_SEED).permutation(sorted(names))
+    return set(perm[: len(perm) // 2].tolist())
+
+
 def top_k_accuracy(ranks, ks=(1, 20, 50)) -> dict:
     """Top-k accuracy for several k: fraction of queries with a relevant document within the first k.
 

@@ -1,0 +1,103 @@
+"""Which voice does the top-voice network name when it is wrong? (diagnosis for notebook 06, session 18)
+
+For every database recording, the committed ``conv`` chroma (10 Hz, the
+cache of ``train_melody_salience.py apply --kind conv``) is compared with
+the rendered voices (:func:`build_theme_dataset.truth_notes`): the strongest
+pitch class of each frame against the pitch class of the top voice
+(:func:`cmr.themes.skyline`) and of the second voice
+(:func:`cmr.themes.second_voice`). Frames without a sounding note are left
+out. A recording rendered about 50 cents off can be compensated to the
+neighbouring semitone, which makes every frame one semitone "wrong" but
+costs nothing with the 12 shifts of the matching; the accuracy is therefore
+taken at the best constant shift of the recording, and the same shift is
+applied before asking whether a wrong frame names the second voice.
+
+Prints the mean accuracy by ensemble, then the recordings below
+``--below`` (default 0.6) with the share of their wrong frames that name
+the second voice, and the Top-20 misses of a configuration
+(``--config``, a column of ``themes_ranks.csv``) with their recording's
+accuracy. Reads only caches and committed tables; writes nothing.
+
+Usage::
+
+    .venv/bin/python scripts/voice_confusion.py
+    .venv/bin/python scripts/voice_confusion.py --config "conv_blend+norm+rel+fine+t13|tun=1|trans=1|tempo=1"
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "lib" / "cmr" / "data"
+
+from cmr import themes  # noqa: E402
+
+
+def confusion(C: np.ndarray, notes: pd.DataFrame) -> dict:
+    """Accuracy of the strongest pitch class of ``C`` (12, N) at 10 Hz against the rendered top voice (at the
+    best constant shift), and the share of the wrong voiced frames whose pitch class is the second voice's."""
+    if C.ndim != 2 or C.shape[0] != 12:
+        raise ValueError(f"C must have shape (12, N), got {C.shape}")
+    R = themes.note_roll(notes, themes.FINE_RATE, C.shape[1])
+    top, second = themes.fold_chroma(themes.skyline(R)), themes.fold_chroma(themes.second_voice(R))
+    n = min(C.shape[1], top.shape[1])
+    voiced = top[:, :n].sum(axis=0) > 0
+    if not voiced.any():
+        return {"frames": 0, "shift": 0, "accuracy": np.nan, "second_share": np.nan}
+    guess, truth = np.argmax(C[:, :n], axis=0), np.argmax(top[:, :n], axis=0)
+    acc = [float(np.mean(((guess - truth - s) % 12 == 0)[voiced])) for s in range(12)]
+    s = int(np.argmax(acc))
+    guess = (guess - s) % 12
+    wrong = voiced & (guess != truth)
+    has_second = second[:, :n].sum(axis=0) > 0
+    names_second = wrong & has_second & (guess == np.argmax(second[:, :n], axis=0))
+    return {"frames": int(voiced.sum()), "shift": s, "accuracy": acc[s],
+            "second_share": float(names_second.sum() / wrong.sum()) if wrong.any() else np.nan}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--below", type=float, default=0.6, help="list the recordings with a lower accuracy")
+    ap.add_argument("--config", default="conv_blend2+norm+fine+t13|tun=1|trans=1|tempo=1",
+                    help="column of themes_ranks.csv whose Top-20 misses are listed")
+    args = ap.parse_args(argv)
+    from build_theme_dataset import truth_notes
+    from train_melody_salience import check_learned_cache, learned_file
+
+    check_learned_cache("conv")
+    pieces = pd.read_csv(DATA / "themes_pieces.csv")
+    rows = []
+    for row in pieces.itertuples():
+        f = learned_file(row.piece, "conv")
+        if not f.is_file():
+            raise SystemExit(f"no conv chroma for {row.piece}: run scripts/train_melody_salience.py apply --kind conv")
+        rows.append({"piece": row.piece, "collection": row.collection,
+                     "ensemble": json.loads(row.version)["ensemble"], **confusion(np.load(f), truth_notes(row))})
+    d = pd.DataFrame(rows)
+    pd.set_option("display.width", 200)
+    print("frame accuracy of the top-voice network (best constant shift), by ensemble:")
+    print(d.groupby("ensemble")["accuracy"].agg(["size", "mean", "min"]).round(3).to_string())
+    low = d[d.accuracy < args.below].sort_values("accuracy")
+    print(f"\n{len(low)} recordings below {args.below:g}; share of their wrong frames that name the second voice: "
+          f"median {low.second_share.median():.2f}")
+    print(low[["piece", "collection", "ensemble", "accuracy", "second_share"]].round(3).to_string(index=False))
+    ranks = pd.read_csv(DATA / "themes_ranks.csv")
+    if args.config not in ranks:
+        raise SystemExit(f"{args.config!r} is not a column of themes_ranks.csv")
+    miss = ranks.loc[ranks[args.config] > 20, ["theme", args.config]].rename(columns={args.config: "rank"})
+    miss["piece"] = miss["theme"].str.rsplit("#", n=1).str[0]
+    miss = miss.merge(d[["piece", "ensemble", "accuracy", "second_share"]], on="piece")
+    print(f"\n{len(miss)} themes beyond rank 20 with {args.config}; their recordings' accuracy: median "
+          f"{miss.accuracy.median():.2f} (all recordings: {d.accuracy.median():.2f}); share of wrong frames naming "
+          f"the second voice: median {miss.second_share.median():.2f} (all recordings: {d.second_share.median():.2f})")
+    print(miss.sort_values("accuracy").round(3).to_string(index=False))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
