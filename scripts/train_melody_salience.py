@@ -794,6 +794,12 @@ def stamp_file(kind: str = "learned") -> Path:
     return cache_dir("themes", kind) / "_weights.txt"
 
 
+def committed_weights(kind: str):
+    """The committed weights file whose chroma a cache kind holds (``None`` for candidate kinds)."""
+    return {"learned": melody.weights_path(), "conv": melody.conv_weights_path(),
+            "conv_second": melody.conv_second_weights_path()}.get(kind)
+
+
 def check_learned_cache(kind: str = "learned") -> None:
     """Stop with a clear message when the ``learned`` (``conv``) cache was not made with the committed weights
     (``melody_salience.npz``, ``melody_conv.npz``).
@@ -807,8 +813,7 @@ def check_learned_cache(kind: str = "learned") -> None:
     if not stamp.is_file():
         raise SystemExit(f"the {kind} cache has no weights stamp: run scripts/train_melody_salience.py apply"
                          + (f" --weights <file> --kind {kind}" if kind != "learned" else ""))
-    committed = {"learned": melody.weights_path(), "conv": melody.conv_weights_path(),
-                 "conv_second": melody.conv_second_weights_path()}.get(kind)
+    committed = committed_weights(kind)
     if committed is not None and stamp.read_text().split()[0] != _sha256(committed):
         raise SystemExit(f"the {kind} cache was made with other weights than the committed "
                          f"{committed.name}: run scripts/train_melody_salience.py apply --kind {kind}")
@@ -819,8 +824,7 @@ def apply(args) -> None:
 
     from build_theme_dataset import pitch_file
 
-    default = {"conv": melody.conv_weights_path(), "conv_second": melody.conv_second_weights_path()}.get(
-        args.kind, melody.weights_path())
+    default = committed_weights(args.kind) or melody.weights_path()
     if args.kind in ("conv", "conv_second") and args.weights and Path(args.weights).resolve() != default.resolve():
         raise SystemExit(f"--kind {args.kind} is the cache of the committed lib/cmr/data/{default.name}: use "
                          "--kind learned_ens (learned_second for a second-voice model) for another weights file")

@@ -81,3 +81,16 @@ def test_evaluate_gives_the_same_ranks_in_two_processes(script):
     assert (one[0][3:] > 1).all() and not one[1][3:].any()
     assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])
     assert ev._TASK == {}  # nothing left behind for the next row
+
+
+def test_apply_fills_the_committed_caches_with_the_committed_weights_only(script, tmp_path, monkeypatch):
+    from cmr import melody
+
+    tsm = script("train_melody_salience")
+    monkeypatch.setenv("CMR_CACHE_DIR", str(tmp_path))
+    monkeypatch.syspath_prepend(str(tsm.ROOT / "scripts"))
+    assert tsm.committed_weights("conv_second") == melody.conv_second_weights_path()
+    assert tsm.committed_weights("learned_second") is None  # a candidate cache: any weights, stamped
+    for kind in ("conv", "conv_second"):
+        with pytest.raises(SystemExit, match=f"--kind {kind} is the cache of the committed"):
+            tsm.main(["apply", "--kind", kind, "--weights", str(tmp_path / "other.npz")])
