@@ -94,3 +94,32 @@ def test_apply_fills_the_committed_caches_with_the_committed_weights_only(script
     for kind in ("conv", "conv_second"):
         with pytest.raises(SystemExit, match=f"--kind {kind} is the cache of the committed"):
             tsm.main(["apply", "--kind", kind, "--weights", str(tmp_path / "other.npz")])
+
+
+def test_voice_confusion_counts_frames_that_name_the_second_voice(script):
+    """Two voices, four notes each (top E F G A, below C D E F): a chroma that names the top voice is right
+    everywhere, also when shifted as a whole (a +-50-cent rendering compensated to the next semitone); one that
+    takes the lower voice for the top in the last second is wrong there, and its wrong frames name the second
+    voice; the second network's chroma, naming the top voice there, is counted."""
+    vc = script("voice_confusion")
+    top, low = [76, 77, 79, 81], [72, 74, 76, 77]
+    notes = pd.DataFrame({"start": [0.0, 1.0, 2.0, 3.0] * 2, "end": [1.0, 2.0, 3.0, 4.0] * 2, "pitch": top + low,
+                          "part": [0] * 4 + [1] * 4, "velocity": [80] * 8})
+
+    def chroma_of(pitches):
+        C = np.zeros((12, 40))
+        for i, p in enumerate(pitches):
+            C[p % 12, i * 10:(i + 1) * 10] = 1.0
+        return C
+
+    right = vc.confusion(chroma_of(top), notes)
+    assert (right["accuracy"], right["frames"], right["shift"]) == (1.0, 40, 0)
+    assert vc.confusion(np.roll(chroma_of(top), 1, axis=0), notes)["accuracy"] == 1.0
+    one_swap = top[:3] + low[3:]
+    wrong = vc.confusion(chroma_of(one_swap), notes, S=chroma_of(low[:3] + top[3:]))
+    # the first frame of a note still holds the previous top note (G), which second_voice names there: of the
+    # 10 wrong frames, 9 name the second voice
+    assert (wrong["accuracy"], wrong["second_share"]) == (0.75, 0.9)
+    assert (wrong["swapped"], wrong["swapped_s_top"], wrong["right"], wrong["right_s_top"]) == (9, 9, 30, 0)
+    with pytest.raises(ValueError, match="12, N"):
+        vc.confusion(np.zeros((11, 5)), notes)
