@@ -1286,7 +1286,8 @@ the printout in mind:
 
 (The `seconds` of the two new rows are wall time with the themes shared
 by two processes, `eval_themes.py --jobs 2`; the rows above ran in one
-process.)
+process. In one process the best row takes 482 s, with the same ranks;
+`benchmarks/RESULTS.md`.)
 
 So the targets are reached on this dataset, without a margin. How much
 could the numbers move with another draw of pieces of the same kind? A
