@@ -324,7 +324,7 @@ def pack(args) -> None:
 
 
 def _pack(kinds, rate: float, out_path: Path) -> None:
-    from train_melody_salience import check_learned_cache, learned_file
+    from train_melody_salience import check_learned_cache, load_learned
 
     from cmr import chroma
 
@@ -344,7 +344,7 @@ def _pack(kinds, rate: float, out_path: Path) -> None:
             n_out = frames_at(z["melody"].shape[1], rate)
             for k in kinds:
                 if k in learned:  # learned melody chroma (10 Hz) from train_melody_salience.py apply
-                    C = np.load(learned_file(p, k))
+                    C = load_learned(p, k)
                     arrays[k].append(chroma.normalize(themes.pool_features(C, themes.FINE_RATE, rate, n_out), "l2"))
                 else:
                     arrays[k].append(z[k])

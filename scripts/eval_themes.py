@@ -237,28 +237,21 @@ def _load_database(pieces, kind: str, tuned: bool, rate: float = themes.FEATURE_
             if kind.startswith("oracle"):
                 feats.append(oracle_features(row, n_out, kind, rate))
             elif kind.startswith(("learned", "conv")):
-                from train_melody_salience import learned_file
+                from train_melody_salience import load_learned
 
                 P = None
                 if base is None:  # learned_blend / learned_log: the committed model, applied here (~6 s in
                     P = pitch_energies(p)  # all): no stale cache
                     C = melody.learned_chroma(P, committed_model())
-                elif not learned_file(p, base).is_file():
-                    raise SystemExit(f"no {base} chroma for {p}: run scripts/train_melody_salience.py apply"
-                                     + {"learned": "", "conv": " --kind conv"}.get(
-                                         base, " --weights <ensemble> --kind learned_ens"))
                 else:
-                    C = np.load(learned_file(p, base))
+                    C = load_learned(p, base)
                 C = themes.pool_features(C, themes.FINE_RATE, rate, n_out)
                 if kind.endswith(("_blend", "_blend2")):
                     P = pitch_energies(p) if P is None else P  # loaded once per recording
                     O = themes.pool_features(themes.salience_chroma(P, **ALL_VOICES), themes.FINE_RATE, rate, n_out)
                     X = themes.voice_blend(C, O, BLEND_WEIGHT)
                     if kind.endswith("_blend2"):  # + the learned second voice (its own cache, see SECOND_WEIGHT)
-                        if not learned_file(p, "conv_second").is_file():
-                            raise SystemExit(f"no conv_second chroma for {p}: run scripts/train_melody_salience.py "
-                                             "apply --kind conv_second")
-                        S = themes.pool_features(np.load(learned_file(p, "conv_second")), themes.FINE_RATE, rate, n_out)
+                        S = themes.pool_features(load_learned(p, "conv_second"), themes.FINE_RATE, rate, n_out)
                         X = themes.voice_blend(X, S, SECOND_WEIGHT)
                     feats.append(X)
                 elif kind == "learned_log":
@@ -401,7 +394,7 @@ def main(argv=None) -> None:
                     help="run only the rows of one feature kind and update (or append) them in the committed "
                          "results and ranks, keeping every other row")
     ap.add_argument("--dev", action="store_true",
-                    help="with --only: evaluate the development themes only (see dev_pieces) and write nothing "
+                    help="with --only: evaluate the development themes only (themes.development_pieces) and write nothing "
                          "(for choosing parameters without touching the held-out half or the committed tables)")
     ap.add_argument("--jobs", type=int, default=1,
                     help="processes that share the themes of each row (the machine has 2 cores; the ranks do not "
@@ -425,7 +418,7 @@ def main(argv=None) -> None:
     if args.quick:
         theme_df = theme_df.sample(120, random_state=0).sort_index()
     if args.dev:
-        theme_df = theme_df[theme_df.piece.isin(dev_pieces(pieces))]
+        theme_df = theme_df[theme_df.piece.isin(themes.development_pieces(pieces))]
     dbs = {}
     rows, rank_cols = [], {"theme": theme_df.theme.tolist(), "n_notes": theme_df.n_notes.tolist()}
     t_all = time.perf_counter()
@@ -494,15 +487,9 @@ def update_rows(row: dict, label: str, ranks) -> None:
     rk.to_csv(ranks_csv, index=False)
 
 
-#: Seed of the development / held-out split of the pieces (parameters of new features were tuned on
-#: themes of the development half only); :data:`cmr.themes.SPLIT_SEED`.
-SPLIT_SEED = themes.SPLIT_SEED
+#: Top-k on the development half of the pieces (:func:`cmr.themes.development_pieces`: parameters of new
+#: features were tuned on its themes only), the held-out half and all themes.
 SPLIT_CSV = DATA / "themes_split.csv"
-
-
-def dev_pieces(pieces) -> set:
-    """The development half of the pieces (:func:`cmr.themes.development_pieces`)."""
-    return themes.development_pieces(pieces)
 
 
 def split_table() -> pd.DataFrame:
@@ -513,7 +500,7 @@ def split_table() -> pd.DataFrame:
         cand = pd.read_csv(CAND_RANKS_CSV)
         rk = rk.merge(cand.drop(columns=["n_notes"]), on="theme", how="left", validate="one_to_one")
     piece_of = theme_df.set_index("theme")["piece"]
-    is_dev = rk["theme"].map(piece_of).isin(dev_pieces(pieces)).to_numpy()
+    is_dev = rk["theme"].map(piece_of).isin(themes.development_pieces(pieces)).to_numpy()
     rows = []
     for col in rk.columns[2:]:
         r = rk[col].to_numpy()

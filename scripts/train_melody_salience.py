@@ -783,6 +783,15 @@ def learned_file(piece: str, kind: str = "learned") -> Path:
     return cache_dir("themes", kind) / f"{piece}.npy"
 
 
+def load_learned(piece: str, kind: str = "learned") -> np.ndarray:
+    """The cached learned chroma (12, N) of a database piece; stops with the command that fills the cache when
+    the file is missing."""
+    f = learned_file(piece, kind)
+    if not f.is_file():
+        raise SystemExit(f"no {kind} chroma for {piece}: run {apply_command(kind)}")
+    return np.load(f)
+
+
 def _sha256(path: Path) -> str:
     import hashlib
 
@@ -800,6 +809,13 @@ def committed_weights(kind: str):
             "conv_second": melody.conv_second_weights_path()}.get(kind)
 
 
+def apply_command(kind: str) -> str:
+    """The command that fills the cache of ``kind`` (a candidate kind needs its weights file)."""
+    return "scripts/train_melody_salience.py apply" + (
+        "" if kind == "learned" else f" --kind {kind}" if committed_weights(kind) is not None
+        else f" --weights <file> --kind {kind}")
+
+
 def check_learned_cache(kind: str = "learned") -> None:
     """Stop with a clear message when the ``learned`` (``conv``) cache was not made with the committed weights
     (``melody_salience.npz``, ``melody_conv.npz``).
@@ -811,12 +827,11 @@ def check_learned_cache(kind: str = "learned") -> None:
     """
     stamp = stamp_file(kind)
     if not stamp.is_file():
-        raise SystemExit(f"the {kind} cache has no weights stamp: run scripts/train_melody_salience.py apply"
-                         + (f" --weights <file> --kind {kind}" if kind != "learned" else ""))
+        raise SystemExit(f"the {kind} cache has no weights stamp: run {apply_command(kind)}")
     committed = committed_weights(kind)
     if committed is not None and stamp.read_text().split()[0] != _sha256(committed):
         raise SystemExit(f"the {kind} cache was made with other weights than the committed "
-                         f"{committed.name}: run scripts/train_melody_salience.py apply --kind {kind}")
+                         f"{committed.name}: run {apply_command(kind)}")
 
 
 def apply(args) -> None:

@@ -85,7 +85,7 @@ def main(argv=None) -> None:
                     help="column of themes_ranks.csv whose Top-20 misses are listed")
     args = ap.parse_args(argv)
     from build_theme_dataset import truth_notes
-    from train_melody_salience import check_learned_cache, learned_file, stamp_file
+    from train_melody_salience import check_learned_cache, load_learned, stamp_file
 
     check_learned_cache("conv")
     pieces = pd.read_csv(DATA / "themes_pieces.csv")
@@ -94,12 +94,9 @@ def main(argv=None) -> None:
         check_learned_cache("conv_second")
     rows = []
     for row in pieces.itertuples():
-        f = learned_file(row.piece, "conv")
-        if not f.is_file():
-            raise SystemExit(f"no conv chroma for {row.piece}: run scripts/train_melody_salience.py apply --kind conv")
-        S = np.load(learned_file(row.piece, "conv_second")) if second else None
-        rows.append({"piece": row.piece, "collection": row.collection,
-                     "ensemble": json.loads(row.version)["ensemble"], **confusion(np.load(f), truth_notes(row), S)})
+        S = load_learned(row.piece, "conv_second") if second else None
+        rows.append({"piece": row.piece, "collection": row.collection, "ensemble": json.loads(row.version)["ensemble"],
+                     **confusion(load_learned(row.piece, "conv"), truth_notes(row), S)})
     d = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
     print("frame accuracy of the top-voice network (best constant shift), by ensemble:")

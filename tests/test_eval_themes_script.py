@@ -91,6 +91,11 @@ def test_apply_fills_the_committed_caches_with_the_committed_weights_only(script
     monkeypatch.syspath_prepend(str(tsm.ROOT / "scripts"))
     assert tsm.committed_weights("conv_second") == melody.conv_second_weights_path()
     assert tsm.committed_weights("learned_second") is None  # a candidate cache: any weights, stamped
+    assert tsm.apply_command("learned").endswith("apply")
+    assert tsm.apply_command("conv_second").endswith("apply --kind conv_second")
+    assert tsm.apply_command("learned_ens").endswith("apply --weights <file> --kind learned_ens")
+    with pytest.raises(SystemExit, match="no conv_second chroma for x: run .* apply --kind conv_second"):
+        tsm.load_learned("x", "conv_second")
     for kind in ("conv", "conv_second"):
         with pytest.raises(SystemExit, match=f"--kind {kind} is the cache of the committed"):
             tsm.main(["apply", "--kind", kind, "--weights", str(tmp_path / "other.npz")])
